@@ -1,0 +1,13 @@
+// The sans-IO core: everything every adapter shares. No I/O, no timers, no Node APIs, Espruino's subset only.
+
+export * from './timestamp';
+export * from './short-format';
+export * from './codec';
+export * from './kiss';
+export * from './accept';
+export * from './filter';
+export * from './duration';
+export * from './policy';
+export * from './config';
+export * from './state';
+export * from './scheduler';

@@ -1,0 +1,51 @@
+// The numbers that make Kisstime polite. Every adapter and the fleet simulator get them from here.
+
+/** RFC 4330 §10: never two requests to one server less than 15 s apart, whatever the config or trigger. */
+export const FLOOR_S = 15;
+/** The smallest minimum interval anyone may configure (a LAN server of one's own). */
+export const MIN_INTERVAL_FLOOR_S = 16;
+/** NTP Pool rule for SNTP clients, and our floor for any server the operator does not run. */
+export const PUBLIC_MIN_INTERVAL_FLOOR_S = 1800;
+/** Default poll range 2^11 s .. 2^17 s (about 34 min .. 36 h). */
+export const DEFAULT_MIN_INTERVAL_S = 2048;
+export const DEFAULT_MAX_INTERVAL_S = 131072;
+/** RFC 4330 suggests 1-5 minutes after power-on, so a blackout's end does not bring every device at once. */
+export const DEFAULT_STARTUP_DELAY_MIN_S = 1;
+export const DEFAULT_STARTUP_DELAY_MAX_S = 300;
+/** How long a reply may take: "a few seconds". */
+export const DEFAULT_TIMEOUT_S = 5;
+export const DEFAULT_MAX_ROOT_DISTANCE_S = 5;
+/** Jitter multiplies every interval by a factor in [1, 1 + JITTER_FRACTION), so polls never align to the clock. */
+export const JITTER_FRACTION = 0.1;
+/** After a server or name stops answering, resolve its name at most this often. */
+export const DNS_RETRY_AFTER_FAILURE_S = 3600;
+/** A resolver that never answers is treated as a failure after this long. */
+export const DNS_TIMEOUT_S = 30;
+/** An offset change bigger than this between samples means the clock is not keeping up: poll more often. */
+export const OFFSET_JUMP_S = 0.128;
+/** Bounds on remembered addresses, so state per device stays constant however often DNS rotates. */
+export const MAX_HOLDS = 16;
+export const MAX_ADDRESSES_PER_SERVER = 4;
+export const NTP_PORT = 123;
+
+export function isPoolName(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'pool.ntp.org' || /\.pool\.ntp\.org\.?$/.test(h);
+}
+
+/** The smallest minimum interval allowed for this server. */
+export function minIntervalFloorS(host: string, lanServer: boolean): number {
+  if (isPoolName(host) || !lanServer) return PUBLIC_MIN_INTERVAL_FLOOR_S;
+  return MIN_INTERVAL_FLOOR_S;
+}
+
+/** Silence backoff: the wait before the n-th retry (n >= 1) doubles from the minimum interval up to the maximum. */
+export function backoffS(failures: number, minIntervalS: number, maxIntervalS: number): number {
+  let wait = minIntervalS < MIN_INTERVAL_FLOOR_S ? MIN_INTERVAL_FLOOR_S : minIntervalS;
+  for (var i = 1; i < failures && wait < maxIntervalS; i++) wait *= 2;
+  return wait > maxIntervalS ? maxIntervalS : wait;
+}
+
+export function jittered(seconds: number, random: () => number): number {
+  return seconds * (1 + JITTER_FRACTION * random());
+}

@@ -1,0 +1,145 @@
+// A virtual-clock driver for the scheduler: it carries out decisions the way an adapter would, against
+// scripted servers, so scheduler behaviour over days runs in milliseconds.
+
+import {
+  ClientConfigInput, Decision, decodePacket, encodePacket, Scheduler, SchedulerEvent, StateSnapshot, validateClientConfig,
+  asciiToRefId, addSeconds, ntpFromUnixSeconds, NtpTimestamp,
+} from '../../src/core';
+
+export type ServerBehaviour =
+  | { kind: 'answer'; offsetS?: number; delayS?: number; stratum?: number; leap?: number }
+  | { kind: 'silent' }
+  | { kind: 'kiss'; code: string; poll?: number };
+
+export interface SentRecord {
+  atMs: number;
+  host: string;
+  address: string;
+  port: number;
+}
+
+/** A small deterministic generator (mulberry32) so every virtual run can be replayed from its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return function () {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function configOf(input: ClientConfigInput) {
+  const r = validateClientConfig(input);
+  if (!r.ok) throw new Error(r.message);
+  return r.config;
+}
+
+export class VirtualWorld {
+  nowMs = 0;
+  readonly sent: SentRecord[] = [];
+  readonly decisions: Decision[] = [];
+  snapshot: StateSnapshot | null = null;
+  private wakeAtMs: number | null = null;
+  private readonly wallAtZeroS = 1_700_000_000;
+
+  constructor(
+    readonly scheduler: Scheduler,
+    readonly behaviour: (address: string, port: number, atMs: number) => ServerBehaviour,
+    readonly dns: (host: string) => { addresses: string[]; ttlS: number } | null = () => null,
+  ) {}
+
+  start(): void {
+    this.apply(this.scheduler.handle({ type: 'start', nowMs: this.nowMs }));
+  }
+
+  event(e: SchedulerEvent): Decision[] {
+    const out = this.scheduler.handle(e);
+    this.apply(out);
+    return out;
+  }
+
+  /** Runs until the virtual clock reaches endMs, waking the scheduler whenever it asked. */
+  runUntil(endMs: number): void {
+    let guard = 0;
+    while (this.wakeAtMs !== null && this.wakeAtMs <= endMs) {
+      if (++guard > 1_000_000) throw new Error('scheduler asked to wake too often');
+      this.nowMs = Math.max(this.nowMs, this.wakeAtMs);
+      this.apply(this.scheduler.handle({ type: 'tick', nowMs: this.nowMs }));
+    }
+    this.nowMs = endMs;
+  }
+
+  wallTs(ms: number, shiftS = 0): NtpTimestamp {
+    return ntpFromUnixSeconds(this.wallAtZeroS + ms / 1000 + shiftS);
+  }
+
+  private apply(out: Decision[]): void {
+    for (const d of out) {
+      this.decisions.push(d);
+      if (d.type === 'wake') this.wakeAtMs = d.atMs;
+      else if (d.type === 'persist') this.snapshot = d.snapshot;
+      else if (d.type === 'resolve') {
+        const r = this.dns(d.host);
+        const e: SchedulerEvent = r
+          ? { type: 'dns', nowMs: this.nowMs, host: d.host, addresses: r.addresses, ttlS: r.ttlS }
+          : { type: 'dns-error', nowMs: this.nowMs, host: d.host, message: 'NXDOMAIN' };
+        // Answer after the current batch, as a real resolver would.
+        queueMicrotaskLike(() => this.apply(this.scheduler.handle(e)));
+      } else if (d.type === 'send') {
+        this.sent.push({ atMs: this.nowMs, host: d.host, address: d.address, port: d.port });
+        this.reply(d);
+      }
+    }
+    flushQueue();
+  }
+
+  private reply(d: Extract<Decision, { type: 'send' }>): void {
+    const b = this.behaviour(d.address, d.port, this.nowMs);
+    if (b.kind === 'silent') return;
+    const req = decodePacket(d.bytes);
+    if (!req.ok) throw new Error('scheduler sent a malformed request');
+    const delayS = b.kind === 'answer' ? (b.delayS ?? 0.02) : 0.02;
+    const t1 = this.wallTs(this.nowMs);
+    const t4 = this.wallTs(this.nowMs + delayS * 1000);
+    const offsetS = b.kind === 'answer' ? (b.offsetS ?? 0) : 0;
+    const t2 = addSeconds(t1, delayS / 2 + offsetS);
+    const bytes = encodePacket({
+      leap: b.kind === 'answer' ? (b.leap ?? 0) : 3,
+      version: 4,
+      mode: 4,
+      stratum: b.kind === 'answer' ? (b.stratum ?? 2) : 0,
+      poll: b.kind === 'kiss' ? (b.poll ?? 0) : 0,
+      precision: -20,
+      rootDelay: 0,
+      rootDispersion: 0,
+      refId: b.kind === 'kiss' ? asciiToRefId(b.code) : asciiToRefId('LOCL'),
+      reference: t2,
+      origin: req.packet.transmit,
+      receive: t2,
+      transmit: t2,
+    });
+    const replyAt = this.nowMs + delayS * 1000;
+    const e: SchedulerEvent = { type: 'reply', nowMs: replyAt, requestId: d.requestId, from: { address: d.address, port: d.port }, bytes, t1, t4 };
+    queueMicrotaskLike(() => {
+      this.nowMs = Math.max(this.nowMs, replyAt);
+      this.apply(this.scheduler.handle(e));
+    });
+  }
+}
+
+const queue: (() => void)[] = [];
+let flushing = false;
+function queueMicrotaskLike(fn: () => void): void {
+  queue.push(fn);
+}
+function flushQueue(): void {
+  if (flushing) return;
+  flushing = true;
+  try {
+    while (queue.length) (queue.shift() as () => void)();
+  } finally {
+    flushing = false;
+  }
+}
