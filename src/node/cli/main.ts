@@ -1,0 +1,29 @@
+// kisstime: one binary, one module per subcommand, loaded only when used.
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy loading keeps 'kisstime query' from loading the simulator. */
+
+type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: { [name: string]: { load: () => Command; help: string } } = {
+  query: { load: () => require('./query').run, help: 'query HOST[:PORT] [--json]            one polite query' },
+  sync: { load: () => require('./sync').run, help: 'sync HOST[:PORT]... [options]          the long-running polite loop' },
+  serve: { load: () => require('./serve').run, help: 'serve --listen ADDR:PORT [options]      a policy-enforcing time server' },
+  simulate: { load: () => require('./simulate').run, help: 'simulate --devices N --days D --scenario NAME   the fleet simulator' },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const name = argv[0];
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    const lines = Object.keys(COMMANDS).map((k) => '  kisstime ' + COMMANDS[k].help);
+    process.stderr.write('usage:\n' + lines.join('\n') + '\n');
+    return name === '--help' || name === '-h' ? 0 : 2;
+  }
+  let run: Command;
+  try {
+    run = command.load();
+  } catch {
+    process.stderr.write('kisstime ' + name + ': not available in this build\n');
+    return 2;
+  }
+  return run(argv.slice(1));
+}

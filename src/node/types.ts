@@ -1,0 +1,80 @@
+// The Node adapter's public surface, shared by the CLI, the Node-RED nodes and the benches.
+
+import { ClientConfigInput, DeferReason, Hold, NtpTimestamp, Phase, RejectReason, Sample } from '../core';
+
+/** Where time, timers and randomness come from; tests inject a virtual one. */
+export interface ClockSource {
+  /** Monotonic milliseconds (never steps). */
+  monoMs(): number;
+  /** Wall time as an NTP timestamp, from a high-resolution clock anchored to wall time. */
+  wallNtp(): NtpTimestamp;
+  /** Wall time in Unix milliseconds (fractional). */
+  wallMs(): number;
+  setTimer(fn: () => void, delayMs: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+export interface ResolvedAddresses {
+  addresses: string[];
+  ttlS: number;
+}
+
+/** A resolver for A and AAAA records with TTLs. */
+export type Resolver = (host: string) => Promise<ResolvedAddresses>;
+
+export interface ClientOptions {
+  config: ClientConfigInput;
+  /** JSON state file (atomic writes); omit for no persistence. */
+  statePath?: string;
+  clock?: ClockSource;
+  random?: () => number;
+  resolver?: Resolver;
+}
+
+/** What a user sees of an accepted sample (Node-RED output 1, CLI line). Seconds throughout. */
+export interface SampleReport {
+  offset: number;
+  delay: number;
+  stratum: number;
+  refid: string;
+  leap: number;
+  precision: number;
+  rootDistance: number;
+  server: string;
+  address: string;
+  port: number;
+  /** The next poll interval, s. */
+  interval: number;
+  /** Corrected time at receipt. */
+  time: Date;
+  /** The raw (unfiltered) sample. */
+  sample: Sample;
+}
+
+export type SyncNowResult =
+  | { accepted: true }
+  | { accepted: false; reason: DeferReason; until: Date | null; message: string };
+
+export interface ClientCounters {
+  sent: number;
+  samples: number;
+  kisses: { [code: string]: number };
+  rejected: { [reason in RejectReason]?: number };
+  timeouts: number;
+  sendErrors: number;
+  dnsErrors: number;
+}
+
+export interface ClientStatus {
+  phase: Phase;
+  offsetS: number | null;
+  next: Date | null;
+  failures: number;
+  lastSample: SampleReport | null;
+  lastKiss: { code: string; host: string; address: string } | null;
+  holds: Hold[];
+  target: { host: string; address: string; port: number } | null;
+  stoppedReason: string;
+  restoreNote: string;
+  counters: ClientCounters;
+}
