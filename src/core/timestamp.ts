@@ -23,7 +23,7 @@ export const ZERO_TIMESTAMP: NtpTimestamp = { s: 0, f: 0 };
 
 function wrapSeconds(s: number): number {
   const r = s % TWO_POW_32;
-  return r < 0 ? r + TWO_POW_32 : r;
+  return r < 0 ? r + TWO_POW_32 : (r === 0 ? 0 : r);
 }
 
 /** From whole Unix seconds and nanoseconds, exactly (the Node adapter's high-resolution clock). */
