@@ -75,7 +75,9 @@ function drive(steps: Step[], seed: number, lanServer: boolean) {
   };
 
   handle({ type: 'start', nowMs: now });
+  const current = () => inflight as Extract<Decision, { type: 'send' }> | null;
   for (const s of steps) {
+    const sent = current();
     if (s.kind === 'advance') {
       const end = now + s.ms;
       while (wake !== null && wake <= end) {
@@ -86,8 +88,8 @@ function drive(steps: Step[], seed: number, lanServer: boolean) {
       handle({ type: 'tick', nowMs: now });
     } else if (s.kind === 'sync-now') handle({ type: 'sync-now', nowMs: now });
     else if (s.kind === 'answer') reply(s.how);
-    else if (s.kind === 'timeout' && inflight) handle({ type: 'timeout', nowMs: now, requestId: inflight.requestId });
-    else if (s.kind === 'send-error' && inflight) handle({ type: 'send-error', nowMs: now, requestId: inflight.requestId, message: 'EHOSTUNREACH' });
+    else if (s.kind === 'timeout' && sent) handle({ type: 'timeout', nowMs: now, requestId: sent.requestId });
+    else if (s.kind === 'send-error' && sent) handle({ type: 'send-error', nowMs: now, requestId: sent.requestId, message: 'EHOSTUNREACH' });
     else if (s.kind === 'reboot') {
       scheduler = new Scheduler(config, random, saved);
       inflight = null;
