@@ -12,7 +12,7 @@ const espruinoSyntax = [
   { selector: 'AssignmentPattern', message: 'Espruino has no default parameters.' },
   { selector: 'ChainExpression', message: 'Espruino has no optional chaining (?.).' },
   { selector: "BinaryExpression[operator='**']", message: 'Espruino has no **.' },
-  { selector: "AssignmentExpression[operator=/^(\\*\\*|&&|\\|\\||\\?\\?)=$/]", message: 'Espruino has no **=, &&=, ||= or ??=.' },
+  { selector: 'AssignmentExpression[operator=/^(\\*\\*|&&|\\|\\||\\?\\?)=$/]', message: 'Espruino has no **=, &&=, ||= or ??=.' },
   { selector: 'AwaitExpression, :function[async=true]', message: 'Espruino has no async/await.' },
   { selector: ':function[generator=true]', message: 'Espruino has no generators.' },
   { selector: 'LabeledStatement', message: 'Espruino has no labels.' },
@@ -78,6 +78,18 @@ export default tseslint.config(
       'no-var': 'off',
       // Espruino does not hoist function declarations.
       '@typescript-eslint/no-use-before-define': ['error', { functions: true, classes: true, variables: true, typedefs: false, ignoreTypeReferences: true }],
+    },
+  },
+  {
+    // The Espruino adapter may use the board's own globals (require, timers, console) but the same syntax subset.
+    files: ['firmware/src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', ...espruinoSyntax],
+      'no-restricted-globals': ['error', ...espruinoGlobals.filter((g) => !['require', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'console'].includes(g.name))],
+      'no-restricted-properties': ['error', ...espruinoProperties],
+      'no-var': 'off',
+      '@typescript-eslint/no-require-imports': 'off',
+      '@typescript-eslint/no-use-before-define': ['error', { functions: true, classes: true, variables: false, typedefs: false, ignoreTypeReferences: true }],
     },
   },
 );

@@ -45,10 +45,13 @@ export function parseServer(text: string): ServerSpec | null {
   if (t === '') return null;
   let host = t;
   let portText = '';
-  const bracket = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(t);
-  if (bracket) {
-    host = bracket[1];
-    portText = bracket[2] || '';
+  // Taken apart by hand: Espruino's RegExp has no optional or (?:...) groups.
+  const close = t.indexOf(']');
+  if (t.charAt(0) === '[' && close > 1) {
+    host = t.substring(1, close);
+    const rest = t.substring(close + 1);
+    if (!/^[0-9a-fA-F:.]+$/.test(host) || (rest !== '' && !/^:\d+$/.test(rest))) return null;
+    portText = rest.substring(1);
   } else if (t.indexOf(':') === t.lastIndexOf(':') && t.indexOf(':') > 0) {
     host = t.substring(0, t.indexOf(':'));
     portText = t.substring(t.indexOf(':') + 1);
@@ -57,7 +60,7 @@ export function parseServer(text: string): ServerSpec | null {
   if (!(port >= 1 && port <= 65535) || (portText !== '' && !/^\d+$/.test(portText))) return null;
   if (host.indexOf(':') >= 0) {
     if (!/^[0-9a-fA-F:.]+$/.test(host)) return null;
-  } else if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9.])?$/.test(host)) {
+  } else if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(host) || host.charAt(host.length - 1) === '-') {
     return null;
   }
   return { host: host, port: port };
@@ -135,5 +138,12 @@ export function validateClientConfig(input: ClientConfigInput): ConfigResult {
 }
 
 export function isIpAddress(host: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.indexOf(':') >= 0;
+  if (host.indexOf(':') >= 0) return true;
+  // Four groups of 1-3 digits, checked by hand: Espruino's RegExp has no {n,m} quantifiers.
+  const parts = host.split('.');
+  if (parts.length !== 4) return false;
+  for (var i = 0; i < 4; i++) {
+    if (!/^\d+$/.test(parts[i]) || parts[i].length > 3) return false;
+  }
+  return true;
 }

@@ -6,10 +6,15 @@ const UNIT_S: { [unit: string]: number } = { ms: 0.001, s: 1, m: 60, min: 60, h:
 export function parseDurationS(input: string | number): number {
   if (typeof input === 'number') return input >= 0 && input < Infinity ? input : NaN;
   if (typeof input !== 'string') return NaN;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$/.exec(input);
-  if (!m) return NaN;
-  const unit = m[2] ? UNIT_S[m[2]] : 1;
-  return parseFloat(m[1]) * unit;
+  // Split by hand: Espruino's RegExp has no ? quantifier, (?:...) group or | inside a group.
+  const t = input.trim();
+  let end = 0;
+  while (end < t.length && '0123456789.'.indexOf(t.charAt(end)) >= 0) end++;
+  const number = t.substring(0, end);
+  const unit = t.substring(end).trim();
+  if (!/^\d+$/.test(number) && !/^\d+\.\d+$/.test(number)) return NaN;
+  if (unit !== '' && !Object.prototype.hasOwnProperty.call(UNIT_S, unit)) return NaN;
+  return parseFloat(number) * (unit === '' ? 1 : UNIT_S[unit]);
 }
 
 function trimNumber(v: number): string {

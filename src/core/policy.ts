@@ -29,8 +29,10 @@ export const MAX_ADDRESSES_PER_SERVER = 4;
 export const NTP_PORT = 123;
 
 export function isPoolName(host: string): boolean {
-  const h = host.toLowerCase();
-  return h === 'pool.ntp.org' || /\.pool\.ntp\.org\.?$/.test(h);
+  const lower = host.toLowerCase();
+  // Compared by hand: Espruino's RegExp has no ? quantifier. A trailing dot (absolute name) is the same name.
+  const h = lower.charAt(lower.length - 1) === '.' ? lower.substring(0, lower.length - 1) : lower;
+  return h === 'pool.ntp.org' || (h.length > 13 && h.substring(h.length - 13) === '.pool.ntp.org');
 }
 
 /** The smallest minimum interval allowed for this server. */

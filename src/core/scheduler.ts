@@ -286,8 +286,11 @@ export class Scheduler {
         slot.intervalS = clamp(s.i, Math.max(c.minIntervalS, slot.rateFloorS), c.maxIntervalS);
         if (s.z >= 0) slot.lastSendMs = now - s.z * 1000;
       }
-      if (this.lastSendMs !== null) this.nextPollMs = Math.max(this.nextPollMs, this.lastSendMs + c.minIntervalS * 1000);
-      if (saved.f > 0) this.nextPollMs = Math.max(this.nextPollMs, now + saved.w * 1000);
+      // The random startup delay goes on top of the saved waits. A device saves its state moments after each
+      // request, so after a mass power-on every saved wait ends minInterval after the same instant: without the
+      // delay the whole fleet would come back in one second (found by the fleet simulator, bench/fleet).
+      if (this.lastSendMs !== null) this.nextPollMs = Math.max(this.nextPollMs, this.lastSendMs + c.minIntervalS * 1000 + startupS * 1000);
+      if (saved.f > 0) this.nextPollMs = Math.max(this.nextPollMs, now + saved.w * 1000 + startupS * 1000);
     }
     this.skipToUsable(now);
     if (!this.hasAnyHope()) this.stop('every configured server has refused us (DENY/RSTR)', out);

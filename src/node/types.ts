@@ -12,6 +12,8 @@ export interface ClockSource {
   wallMs(): number;
   setTimer(fn: () => void, delayMs: number): unknown;
   clearTimer(handle: unknown): void;
+  /** Optional: system clock steps (s, forward positive) seen since the last call, so offsets can be corrected. */
+  takeStepS?(): number;
 }
 
 export interface ResolvedAddresses {
@@ -29,6 +31,8 @@ export interface ClientOptions {
   clock?: ClockSource;
   random?: () => number;
   resolver?: Resolver;
+  /** Timers and sockets that do not keep the process alive (for embedding); default false. */
+  unref?: boolean;
 }
 
 /** What a user sees of an accepted sample (Node-RED output 1, CLI line). Seconds throughout. */

@@ -1,0 +1,25 @@
+// The Espruino globals the adapter uses, typed. Declarations only: nothing here reaches the bundle.
+
+export interface EspruinoE {
+  toString(bytes: Uint8Array): string;
+  toUint8Array(text: string): Uint8Array;
+  CRC32(text: string): number;
+  srand(seed: number): void;
+  hwRand(): number;
+}
+
+export interface DgramSocket {
+  on(event: 'message', fn: (msg: string, rinfo: { address: string; port: number; size: number }) => void): void;
+  on(event: 'error', fn: (error: unknown) => void): void;
+  send(msg: string, port: number, address: string): void;
+  close(): void;
+}
+
+export interface EspruinoStorage {
+  readJSON(name: string, noExceptions: boolean): unknown;
+  writeJSON(name: string, value: unknown): boolean;
+}
+
+export interface EspruinoWifi {
+  getHostByName?: (name: string, callback: (ip: string | undefined) => void) => void;
+}

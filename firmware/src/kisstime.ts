@@ -1,0 +1,214 @@
+// Kisstime on Espruino: carries out the core scheduler's decisions with Espruino's dgram, Wifi, Storage and
+// clock. Every protocol, polling and kiss decision stays in src/core; this file only does what it is told.
+// The bundle is built from here (firmware/build.js) and must stay inside Espruino's subset: no spread,
+// destructuring, default parameters, for (let ...) closures or class fields (see firmware/subset.js).
+
+// Imported file by file, not through src/core/index.ts, so the bundle holds only the client half of the core.
+
+import { ClientConfigInput, isIpAddress, validateClientConfig } from '../../src/core/config';
+import { parseDurationS } from '../../src/core/duration';
+import { Decision, Scheduler, SchedulerEvent } from '../../src/core/scheduler';
+import { ntpFromUnixSeconds } from '../../src/core/timestamp';
+import type { DgramSocket, EspruinoE, EspruinoStorage, EspruinoWifi } from './espruino';
+
+declare const E: EspruinoE;
+declare function getTime(): number;
+declare function setTime(unixS: number): void;
+declare function getSerial(): string;
+/** Replaced by the build with package.json's version. */
+declare const KISSTIME_VERSION: string;
+
+export const version = KISSTIME_VERSION;
+
+export interface FirmwareConfig extends ClientConfigInput {
+  /** Step the clock with setTime when |offset| is over this many seconds (or a duration text); true means 1 s. */
+  setClock?: boolean | number | string;
+}
+
+type Handler = (info: unknown) => void;
+
+export interface Kisstime {
+  on(event: 'sync' | 'kiss' | 'error', fn: Handler): Kisstime;
+  /** Corrected Unix time in seconds (like getTime()), or null before the first sample. */
+  now(): number | null;
+  stop(): void;
+}
+
+const STATE_FILE = 'kisstime.state';
+const CONFIG_FILE = 'kisstime.cfg';
+/** Espruino's resolver reports no TTL: an address is kept this long before the name is looked up again. */
+const ASSUMED_TTL_S = 3600;
+
+function copyInto(from: unknown, to: object): void {
+  if (from && typeof from === 'object') {
+    Object.keys(from).forEach(function (key) {
+      (to as { [key: string]: unknown })[key] = (from as { [key: string]: unknown })[key];
+    });
+  }
+}
+
+export function start(input?: FirmwareConfig): Kisstime {
+  const storage: EspruinoStorage = require('Storage');
+  // A fleet operator's kisstime.cfg wins over the config in code, so servers change without reflashing.
+  const raw: FirmwareConfig = {};
+  copyInto(input, raw);
+  copyInto(storage.readJSON(CONFIG_FILE, true), raw);
+  const checked = validateClientConfig(raw);
+  if (!checked.ok) throw new Error(checked.message);
+  const config = checked.config;
+  const setClock = raw.setClock;
+  const stepAboveS = setClock === undefined || setClock === false ? 0 : (setClock === true ? 1 : parseDurationS(setClock));
+  if (!(stepAboveS >= 0)) throw new Error('setClock: expected true, false or a threshold in seconds');
+
+  let wifi: EspruinoWifi | null = null;
+  try {
+    wifi = require('Wifi');
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars -- Espruino may lack optional catch binding
+  } catch (e) {
+    // No Wifi module on this board: only IP addresses can be used.
+  }
+  const lookup = wifi && wifi.getHostByName ? wifi.getHostByName : null;
+  if (!lookup) {
+    for (var i = 0; i < config.servers.length; i++) {
+      // A name must never reach dgram.send: a failed lookup in there becomes a broadcast on ESP8266.
+      if (!isIpAddress(config.servers[i].host)) throw new Error('servers[' + i + ']: this board has no resolver (Wifi.getHostByName): use an IP address');
+    }
+    console.log('kisstime: no resolver on this board, IP addresses only');
+  }
+
+  // Espruino's generator starts from the same seed on every board: without this, a fleet that loses power
+  // together would draw the same startup delay and poll in step.
+  E.srand(E.CRC32(getSerial()) ^ Math.floor(getTime() * 1000 % 2147483647) ^ E.hwRand());
+
+  // No monotonic clock on Espruino: the scheduler runs on getTime() minus the steps this adapter applied.
+  let steppedS = 0;
+  const monoMs = function (): number {
+    return (getTime() - steppedS) * 1000;
+  };
+  const scheduler = new Scheduler(config, Math.random, storage.readJSON(STATE_FILE, true));
+  const handlers: { [event: string]: Handler[] } = {};
+  let timer: unknown = null;
+  let socket: DgramSocket | null = null;
+  let alive = true;
+
+  const emit = function (event: string, info: unknown): void {
+    const list = handlers[event] || [];
+    for (var i = 0; i < list.length; i++) {
+      try {
+        list[i](info);
+      } catch (e) {
+        console.log('kisstime: ' + event + ' handler threw', e);
+      }
+    }
+  };
+
+  const closeSocket = function (): void {
+    if (socket) socket.close();
+    socket = null;
+  };
+
+  const later = function (fn: () => void): void {
+    // Events never re-enter the scheduler while its previous decisions are being carried out.
+    setTimeout(fn, 0);
+  };
+
+  const feed = function (event: SchedulerEvent): void {
+    if (alive) run(scheduler.handle(event));
+  };
+
+  const tick = function (): void {
+    timer = null;
+    feed({ type: 'tick', nowMs: monoMs() });
+  };
+
+  const send = function (d: Extract<Decision, { type: 'send' }>): void {
+    closeSocket();
+    const s: DgramSocket = require('dgram').createSocket('udp4');
+    const id = d.requestId;
+    socket = s;
+    s.on('message', function (msg, rinfo) {
+      const t4 = ntpFromUnixSeconds(getTime());
+      if (socket === s) feed({ type: 'reply', nowMs: monoMs(), requestId: id, from: { address: rinfo.address, port: rinfo.port }, bytes: E.toUint8Array(msg), t1: t1, t4: t4 });
+    });
+    s.on('error', function (e) {
+      if (socket === s) feed({ type: 'send-error', nowMs: monoMs(), requestId: id, message: String(e) });
+    });
+    // T1 is read just before the packet leaves; the request itself carries only the random nonce.
+    const t1 = ntpFromUnixSeconds(getTime());
+    try {
+      s.send(E.toString(d.bytes), d.port, d.address);
+    } catch (e) {
+      later(function () {
+        if (socket === s) feed({ type: 'send-error', nowMs: monoMs(), requestId: id, message: String(e) });
+      });
+    }
+  };
+
+  const resolve = function (host: string): void {
+    later(function () {
+      (lookup as NonNullable<EspruinoWifi['getHostByName']>)(host, function (ip) {
+        // Some ports report a failed lookup as 0.0.0.0 rather than undefined.
+        if (ip && isIpAddress(ip) && ip !== '0.0.0.0') feed({ type: 'dns', nowMs: monoMs(), host: host, addresses: [ip], ttlS: ASSUMED_TTL_S });
+        else feed({ type: 'dns-error', nowMs: monoMs(), host: host, message: 'lookup failed' });
+      });
+    });
+  };
+
+  const run = function (decisions: Decision[]): void {
+    for (var i = 0; i < decisions.length; i++) {
+      const d = decisions[i];
+      if (d.type === 'send') send(d);
+      else if (d.type === 'resolve') resolve(d.host);
+      else if (d.type === 'sample') {
+        closeSocket();
+        const stepS = stepAboveS > 0 && Math.abs(d.offsetS) > stepAboveS ? d.offsetS : 0;
+        if (stepS) {
+          setTime(getTime() + stepS);
+          steppedS += stepS;
+          feed({ type: 'clock-stepped', nowMs: monoMs(), stepS: stepS });
+        }
+        emit('sync', { offset: d.offsetS, measured: d.sample.offsetS, delay: d.delayS, server: d.sample.host, address: d.sample.address, stratum: d.sample.stratum, interval: d.intervalS, stepped: stepS });
+      } else if (d.type === 'kiss') {
+        if (d.action !== 'ignore') closeSocket();
+        emit('kiss', { code: d.code, action: d.action, server: d.host, address: d.address, interval: d.intervalS });
+      } else if (d.type === 'backoff') {
+        closeSocket();
+        emit('error', { cause: d.cause, message: d.message, server: d.host, address: d.address, failures: d.failures, retryIn: d.retryInS });
+      } else if (d.type === 'stopped') {
+        emit('error', { cause: 'stopped', message: d.reason });
+      } else if (d.type === 'persist') {
+        try {
+          storage.writeJSON(STATE_FILE, d.snapshot);
+        } catch (e) {
+          emit('error', { cause: 'storage', message: String(e) });
+        }
+      } else if (d.type === 'wake') {
+        if (timer) clearTimeout(timer as ReturnType<typeof setTimeout>);
+        timer = d.atMs === null ? null : setTimeout(tick, Math.max(0, d.atMs - monoMs()));
+      }
+    }
+  };
+
+  const k: Kisstime = {
+    on: function (event, fn) {
+      (handlers[event] = handlers[event] || []).push(fn);
+      return k;
+    },
+    now: function () {
+      const offsetS = scheduler.offsetS(monoMs());
+      return offsetS === null ? null : getTime() + offsetS;
+    },
+    stop: function () {
+      alive = false;
+      if (timer) clearTimeout(timer as ReturnType<typeof setTimeout>);
+      timer = null;
+      closeSocket();
+    },
+  };
+  console.log('kisstime: ' + scheduler.status(monoMs()).restoreNote);
+  // Started on the next turn so that handlers attached with .on() right after start() see every event.
+  later(function () {
+    feed({ type: 'start', nowMs: monoMs() });
+  });
+  return k;
+}

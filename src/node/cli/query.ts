@@ -1,0 +1,204 @@
+// kisstime query HOST[:PORT]: one polite request, driven by the same core Scheduler as 'sync', so every rule (held
+// servers, the 15 s floor, RATE floors, silence backoff) is the core's, read from the state file 'sync' shares.
+//
+// A query is one request a person asked for, not a polling loop, so it has no startup delay and its minimum
+// interval is the smallest the core allows for the host (16 s for a server named directly, the NTP Pool's 30 min
+// for pool.ntp.org names). That minimum only matters for the wait after an earlier query or sync; the adaptive
+// interval 'sync' has grown into is not a reason to refuse a person's single question.
+//
+// Exit codes: 0 a sample; 1 no sample (no answer, a kiss, a refusal, an error); 2 bad usage; 3 not sent because
+// politeness says wait (the message says how long).
+
+import {
+  ClientConfigInput, Decision, formatDurationS, Hold, isPoolName, minIntervalFloorS, parseDurationS, parseServer,
+} from '../../core';
+import { KisstimeClient } from '../client';
+import { deferralExplanation, kissConsequence } from '../describe';
+import { forgetServer } from '../state-file';
+import { SampleReport, SyncNowResult } from '../types';
+import { CliIo, defaultStatePath, parseArgs, processIo, signedSeconds } from './args';
+
+const USAGE = 'usage: kisstime query HOST[:PORT] [--json] [--state FILE] [--timeout D]\n'
+  + '       kisstime query --forget HOST [--state FILE]   forget a saved refusal, RATE floor and waits for HOST\n';
+
+type Outcome =
+  | { kind: 'sample'; report: SampleReport }
+  | { kind: 'kiss'; kiss: Extract<Decision, { type: 'kiss' }> }
+  | { kind: 'failed'; backoff: Extract<Decision, { type: 'backoff' }> }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'deferred'; deferral: Extract<SyncNowResult, { accepted: false }> }
+  | { kind: 'error'; message: string };
+
+function heldFor(holds: Hold[], host: string): Hold | null {
+  for (const h of holds) if (h.h === host || h.a === host) return h;
+  return null;
+}
+
+function hostPort(host: string, port: number): string {
+  return (host.indexOf(':') >= 0 ? '[' + host + ']' : host) + ':' + port;
+}
+
+/** Starts the client and waits for the first thing that ends a one-shot query. */
+function runOnce(client: KisstimeClient, hardLimitMs: number): Promise<Outcome> {
+  return new Promise((resolve) => {
+    let done = false;
+    let checking = false;
+    const finish = (o: Outcome): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(limit);
+      resolve(o);
+    };
+    const limit = setTimeout(() => finish({ kind: 'error', message: 'no result within ' + formatDurationS(hardLimitMs / 1000) }), hardLimitMs);
+    // Waiting with nothing in flight means the core will not send yet: ask it why, which sends if nothing forbids it.
+    const checkIdle = (): void => {
+      if (done || checking || client.status().phase !== 'waiting') return;
+      checking = true;
+      const r = client.syncNow();
+      checking = false;
+      if (!r.accepted) finish({ kind: 'deferred', deferral: r });
+    };
+    client.on('sample', (report: SampleReport) => finish({ kind: 'sample', report }));
+    client.on('kiss', (kiss: Extract<Decision, { type: 'kiss' }>) => {
+      if (kiss.action !== 'ignore') finish({ kind: 'kiss', kiss });
+    });
+    client.on('backoff', (backoff: Extract<Decision, { type: 'backoff' }>) => finish({ kind: 'failed', backoff }));
+    client.on('stopped', (d: { reason: string }) => finish({ kind: 'refused', reason: d.reason }));
+    client.on('status', checkIdle);
+    client.on('error', (error: Error) => finish({ kind: 'error', message: error.message }));
+    client.start();
+    checkIdle();
+  });
+}
+
+function printSample(io: CliIo, r: SampleReport, json: boolean): void {
+  if (json) {
+    io.out(JSON.stringify({
+      server: r.server, address: r.address, port: r.port, offset: r.offset, delay: r.delay, stratum: r.stratum, refid: r.refid,
+      leap: r.leap, precision: r.precision, rootDistance: r.rootDistance, time: r.time.toISOString(),
+    }) + '\n');
+    return;
+  }
+  const lines = [
+    ['server', r.server + (r.server === r.address ? '' : ' (' + r.address + ')') + ' port ' + r.port],
+    ['offset', signedSeconds(r.offset) + ' s'],
+    ['delay', r.delay.toFixed(6) + ' s'],
+    ['stratum', String(r.stratum)],
+    ['refid', r.refid],
+    ['leap', String(r.leap) + (r.leap === 0 ? ' (no warning)' : r.leap === 1 ? ' (61 s minute ahead)' : ' (59 s minute ahead)')],
+    ['precision', r.precision.toExponential(1) + ' s (2^' + r.sample.precision + ')'],
+    ['root distance', r.rootDistance.toFixed(6) + ' s'],
+    ['time', r.time.toISOString()],
+  ];
+  io.out(lines.map((l) => (l[0] + ':').padEnd(15) + l[1]).join('\n') + '\n');
+}
+
+async function forget(io: CliIo, host: string, statePath: string): Promise<number> {
+  try {
+    const removed = await forgetServer(statePath, host, Date.now());
+    io.out('forgot ' + removed.holds + ' refusal(s) and ' + removed.slots + ' saved wait(s) for ' + host + ' in ' + statePath + '\n');
+    return 0;
+  } catch (error) {
+    io.err('kisstime query: cannot update ' + statePath + ': ' + (error instanceof Error ? error.message : String(error)) + '\n');
+    return 1;
+  }
+}
+
+export async function run(args: string[], io: CliIo = processIo()): Promise<number> {
+  const parsed = parseArgs(args, { '--json': 'switch', '--state': 'value', '--timeout': 'value', '--forget': 'value', '--help': 'switch', '-h': 'switch' });
+  if (!parsed.ok) {
+    io.err('kisstime query: ' + parsed.message + '\n' + USAGE);
+    return 2;
+  }
+  if (parsed.switches['--help'] || parsed.switches['-h']) {
+    io.out(USAGE);
+    return 0;
+  }
+  const statePath = parsed.values['--state'] || defaultStatePath();
+  if (parsed.values['--forget'] !== undefined) {
+    if (parsed.positionals.length > 0) {
+      io.err('kisstime query: --forget takes only the host to forget\n' + USAGE);
+      return 2;
+    }
+    return forget(io, parsed.values['--forget'], statePath);
+  }
+  if (parsed.positionals.length !== 1) {
+    io.err('kisstime query: ' + (parsed.positionals.length === 0 ? 'which server? give HOST[:PORT]' : 'one server only') + '\n' + USAGE);
+    return 2;
+  }
+  const target = parsed.positionals[0];
+  const spec = parseServer(target);
+  if (!spec) {
+    io.err('kisstime query: HOST: not a host name, IP address or host:port: ' + JSON.stringify(target) + '\n');
+    return 2;
+  }
+  const timeoutText = parsed.values['--timeout'];
+  if (timeoutText !== undefined && !(parseDurationS(timeoutText) >= 0)) {
+    io.err('kisstime query: --timeout: not a duration: ' + JSON.stringify(timeoutText) + ' (write e.g. "2s")\n');
+    return 2;
+  }
+  const json = parsed.switches['--json'] === true;
+  const config: ClientConfigInput = {
+    servers: [target],
+    lanServer: !isPoolName(spec.host),
+    minInterval: minIntervalFloorS(spec.host, true),
+    startupDelayMin: 0,
+    startupDelayMax: 0,
+  };
+  if (timeoutText !== undefined) config.timeout = timeoutText;
+
+  let client: KisstimeClient;
+  try {
+    client = new KisstimeClient({ config, statePath });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    io.err('kisstime query: ' + (message.startsWith('timeout') ? '--' + message : message) + '\n');
+    return 2;
+  }
+  const before = client.status();
+  if (!/^(no saved state|saved state restored)/.test(before.restoreNote)) io.err('kisstime query: note: ' + before.restoreNote + '\n');
+  const hold = heldFor(before.holds, spec.host);
+  if (hold) {
+    io.err('kisstime query: ' + spec.host + ' (' + hostPort(hold.a, hold.p) + ') refused us with a ' + hold.c + ' kiss earlier; not asking it again.\n'
+      + 'To ask it anyway (only if its operator allows you again): kisstime query --forget ' + spec.host + ' --state ' + statePath
+      + '  (or delete ' + statePath + ')\n');
+    await client.stop();
+    return 1;
+  }
+
+  const outcome = await runOnce(client, (client.config.timeoutS + 35) * 1000);
+  await client.stop();
+  switch (outcome.kind) {
+    case 'sample':
+      printSample(io, outcome.report, json);
+      return 0;
+    case 'kiss': {
+      const k = outcome.kiss;
+      const what = kissConsequence(k.action, k.intervalS);
+      if (json) io.out(JSON.stringify({ server: k.host, address: k.address, port: k.port, kiss: k.code, action: k.action, message: what }) + '\n');
+      io.err('kisstime query: kiss ' + k.code + ' from ' + k.host + ' (' + hostPort(k.address, k.port) + '): ' + what + '\n');
+      if (k.action === 'hold') io.err('To ask it anyway later (only if its operator allows you again): kisstime query --forget ' + k.host + ' --state ' + statePath + '\n');
+      return 1;
+    }
+    case 'failed': {
+      const b = outcome.backoff;
+      io.err('kisstime query: ' + b.host + (b.address && b.address !== b.host ? ' (' + b.address + ')' : '') + ': ' + b.message
+        + '; a new query will wait ' + formatDurationS(b.retryInS) + '\n');
+      return 1;
+    }
+    case 'refused':
+      io.err('kisstime query: ' + outcome.reason + '\n');
+      return 1;
+    case 'deferred': {
+      const d = outcome.deferral;
+      const waitS = d.until ? Math.max(1, Math.ceil((d.until.getTime() - Date.now()) / 1000)) : 0;
+      const when = d.until ? 'wait ' + formatDurationS(waitS) + ' (until ' + d.until.toLocaleTimeString() + ')' : 'cannot ask at all';
+      if (json) io.out(JSON.stringify({ server: spec.host, deferred: d.reason, waitS: waitS, until: d.until ? d.until.toISOString() : null }) + '\n');
+      io.err('kisstime query: not sending to ' + spec.host + ' now: ' + deferralExplanation(d.reason) + '; ' + when + '\n');
+      return 3;
+    }
+    case 'error':
+      io.err('kisstime query: ' + outcome.message + '\n');
+      return 1;
+  }
+}

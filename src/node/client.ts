@@ -1,0 +1,290 @@
+// The Node adapter: a loop that feeds events to the core's Scheduler and carries out its decisions with real
+// sockets, timers, DNS and a state file. It decides nothing about the protocol itself.
+
+import { EventEmitter } from 'node:events';
+import { ClientConfig, Decision, REJECT_REASONS, Scheduler, SchedulerEvent, StateSnapshot, validateClientConfig } from '../core';
+import { NodeClock } from './clock';
+import { deferralMessage } from './describe';
+import { cryptoRandom } from './random';
+import { sampleReport } from './report';
+import { createDnsResolver } from './resolver';
+import { StateFile } from './state-file';
+import { OutgoingRequest, sendRequest } from './transport';
+import { ClientCounters, ClientOptions, ClientStatus, ClockSource, Resolver, SampleReport, SyncNowResult } from './types';
+
+/** A config error, with the offending field named in the message and kept apart for programs. */
+export interface ConfigError extends Error {
+  field: string;
+}
+
+function configError(field: string, message: string): ConfigError {
+  const error = new Error(message) as ConfigError;
+  error.field = field;
+  return error;
+}
+
+function freshCounters(): ClientCounters {
+  return { sent: 0, samples: 0, kisses: {}, rejected: {}, timeouts: 0, sendErrors: 0, dnsErrors: 0 };
+}
+
+export class KisstimeClient extends EventEmitter {
+  readonly config: ClientConfig;
+  private readonly clock: ClockSource;
+  private readonly resolver: Resolver;
+  private readonly scheduler: Scheduler;
+  private readonly state: StateFile | null;
+  private readonly unref: boolean;
+  private readonly fileNote: string;
+  private readonly requests = new Map<number, OutgoingRequest>();
+  private readonly counters: ClientCounters = freshCounters();
+  private wakeTimer: unknown = null;
+  private started = false;
+  private closed = false;
+  private stopping: Promise<void> | null = null;
+  private lastReport: SampleReport | null = null;
+  /** A snapshot whose write waits for the in-flight request to end, so disk I/O never runs between T1 and T4. */
+  private heldSnapshot: StateSnapshot | null = null;
+
+  constructor(options: ClientOptions) {
+    super();
+    const checked = validateClientConfig(options && options.config);
+    if (!checked.ok) throw configError(checked.field, checked.message);
+    this.config = checked.config;
+    this.unref = options.unref === true;
+    this.clock = options.clock || new NodeClock({ unrefTimers: this.unref });
+    this.resolver = options.resolver || createDnsResolver();
+    const random = options.random || cryptoRandom;
+    let saved: unknown = undefined;
+    this.fileNote = '';
+    if (options.statePath) {
+      const hosts = this.config.servers.map((s) => s.host);
+      this.state = new StateFile(options.statePath, hosts, (error) => this.fail(error));
+      const read = this.state.read(this.clock.wallMs());
+      saved = read.raw;
+      this.fileNote = read.note;
+    } else {
+      this.state = null;
+    }
+    this.scheduler = new Scheduler(this.config, random, saved);
+  }
+
+  /** Starts the polite loop: the first request goes out after the configured random startup delay. */
+  start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    this.dispatch({ type: 'start', nowMs: this.clock.monoMs() });
+  }
+
+  /** Stops every timer and socket, then waits for the last state write. Safe to call twice. */
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.closed = true;
+    if (this.wakeTimer !== null) this.clock.clearTimer(this.wakeTimer);
+    this.wakeTimer = null;
+    this.requests.forEach((r) => r.close());
+    this.requests.clear();
+    this.heldSnapshot = null;
+    if (this.state && this.started) {
+      const now = this.clock.monoMs();
+      this.state.save(this.scheduler.snapshot(now), () => this.clock.wallMs());
+    }
+    this.stopping = this.state ? this.state.flush() : Promise.resolve();
+    return this.stopping;
+  }
+
+  /** Asks for a request as soon as politeness allows; says when and why if that is not now. */
+  syncNow(): SyncNowResult {
+    if (this.closed) return { accepted: false, reason: 'stopped', until: null, message: deferralMessage('stopped', null) };
+    if (!this.started) return { accepted: false, reason: 'not-started', until: null, message: deferralMessage('not-started', null) };
+    const decisions = this.dispatch({ type: 'sync-now', nowMs: this.clock.monoMs() });
+    for (const d of decisions) {
+      if (d.type === 'deferred') {
+        const until = d.untilMs === null ? null : this.dateAt(d.untilMs);
+        return { accepted: false, reason: d.reason, until: until, message: deferralMessage(d.reason, until) };
+      }
+    }
+    return { accepted: true };
+  }
+
+  status(): ClientStatus {
+    const s = this.scheduler.status(this.clock.monoMs());
+    return {
+      phase: s.phase,
+      offsetS: s.offsetS,
+      next: s.nextMs === null ? null : this.dateAt(s.nextMs),
+      failures: s.failures,
+      lastSample: this.lastReport,
+      lastKiss: s.lastKiss,
+      holds: s.holds.slice(),
+      target: s.target,
+      stoppedReason: s.stoppedReason,
+      restoreNote: this.fileNote ? s.restoreNote + ' (' + this.fileNote + ')' : s.restoreNote,
+      counters: this.countersCopy(),
+    };
+  }
+
+  /** The filtered offset to add to the local clock, in seconds; null before the first sample. */
+  offsetS(): number | null {
+    return this.scheduler.offsetS(this.clock.monoMs());
+  }
+
+  /** The local clock corrected by the filtered offset (the local clock itself before any sample). */
+  now(): Date {
+    const offset = this.offsetS();
+    return new Date(this.clock.wallMs() + (offset === null ? 0 : offset * 1000));
+  }
+
+  private dateAt(monoMs: number): Date {
+    return new Date(this.clock.wallMs() + (monoMs - this.clock.monoMs()));
+  }
+
+  private countersCopy(): ClientCounters {
+    const c = this.counters;
+    return { sent: c.sent, samples: c.samples, kisses: Object.assign({}, c.kisses), rejected: Object.assign({}, c.rejected), timeouts: c.timeouts, sendErrors: c.sendErrors, dnsErrors: c.dnsErrors };
+  }
+
+  /** 'error' without a listener would throw out of a socket callback; a warning is the polite fallback. */
+  private fail(error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else process.emitWarning(error.message, 'KisstimeWarning');
+  }
+
+  /**
+   * One event in, its decisions carried out, then the events emitted. Emitting last means a listener that calls
+   * syncNow() or stop() sees a client whose timers and sockets already match the scheduler.
+   */
+  private dispatch(event: SchedulerEvent): Decision[] {
+    if (this.closed) return [];
+    const step = (this.clock as { takeStepS?: () => number }).takeStepS;
+    if (step) {
+      const stepS = step.call(this.clock);
+      if (stepS !== 0) this.dispatch({ type: 'clock-stepped', nowMs: event.nowMs, stepS: stepS });
+    }
+    const decisions = this.scheduler.handle(event);
+    const emits: [string, unknown][] = [];
+    for (const d of decisions) this.carryOut(d, emits);
+    const inFlight = this.closeFinishedRequests();
+    if (this.heldSnapshot && this.state && !inFlight) {
+      this.state.save(this.heldSnapshot, () => this.clock.wallMs());
+      this.heldSnapshot = null;
+    }
+    for (const e of emits) this.emit(e[0], e[1]);
+    if (!this.closed) this.emit('status', this.status());
+    return decisions;
+  }
+
+  private carryOut(d: Decision, emits: [string, unknown][]): void {
+    switch (d.type) {
+      case 'send':
+        this.counters.sent++;
+        this.send(d);
+        break;
+      case 'resolve':
+        this.resolve(d.host);
+        emits.push(['resolve', d]);
+        break;
+      case 'sample':
+        this.counters.samples++;
+        this.lastReport = sampleReport(d, this.clock.wallMs());
+        emits.push(['sample', this.lastReport]);
+        break;
+      case 'reject':
+        this.counters.rejected[d.reason] = (this.counters.rejected[d.reason] || 0) + 1;
+        emits.push(['reject', d]);
+        break;
+      case 'kiss':
+        this.counters.kisses[d.code] = (this.counters.kisses[d.code] || 0) + 1;
+        emits.push(['kiss', d]);
+        break;
+      case 'backoff':
+        if (d.cause === 'timeout') this.counters.timeouts++;
+        else if (d.cause === 'send-error') this.counters.sendErrors++;
+        else if (d.cause === 'dns-error') this.counters.dnsErrors++;
+        emits.push(['backoff', d]);
+        break;
+      case 'failover':
+        emits.push(['failover', d]);
+        break;
+      case 'deferred': {
+        const until = d.untilMs === null ? null : this.dateAt(d.untilMs);
+        emits.push(['deferred', { reason: d.reason, until: until, message: deferralMessage(d.reason, until) }]);
+        break;
+      }
+      case 'stopped':
+        emits.push(['stopped', d]);
+        break;
+      case 'persist':
+        if (this.state) this.heldSnapshot = d.snapshot;
+        emits.push(['persist', d]);
+        break;
+      case 'wake':
+        this.arm(d.atMs);
+        break;
+    }
+  }
+
+  private send(d: Extract<Decision, { type: 'send' }>): void {
+    const id = d.requestId;
+    const request = sendRequest({
+      address: d.address,
+      port: d.port,
+      bytes: d.bytes,
+      clock: this.clock,
+      unref: this.unref,
+      onSent: () => {
+        if (!this.closed) this.emit('send', { requestId: id, host: d.host, address: d.address, port: d.port, localPort: request.localPort });
+      },
+      onReply: (reply) => this.dispatch({ type: 'reply', nowMs: this.clock.monoMs(), requestId: id, from: reply.from, bytes: reply.bytes, t1: reply.t1, t4: reply.t4 }),
+      onError: (message) => this.dispatch({ type: 'send-error', nowMs: this.clock.monoMs(), requestId: id, message: message }),
+    });
+    this.requests.set(id, request);
+  }
+
+  private resolve(host: string): void {
+    let answer: Promise<{ addresses: string[]; ttlS: number }>;
+    try {
+      answer = Promise.resolve(this.resolver(host));
+    } catch (error) {
+      answer = Promise.reject(error);
+    }
+    answer.then(
+      (r) => this.dispatch({ type: 'dns', nowMs: this.clock.monoMs(), host: host, addresses: r.addresses, ttlS: r.ttlS }),
+      (error: unknown) => this.dispatch({ type: 'dns-error', nowMs: this.clock.monoMs(), host: host, message: error instanceof Error ? error.message : String(error) }),
+    ).catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))));
+  }
+
+  /** Sockets live exactly as long as the scheduler waits for their reply: at most the newest one. */
+  private closeFinishedRequests(): boolean {
+    const inFlight = this.scheduler.status(this.clock.monoMs()).phase === 'in-flight';
+    let newest = -1;
+    this.requests.forEach((_r, id) => {
+      if (id > newest) newest = id;
+    });
+    this.requests.forEach((r, id) => {
+      if (!inFlight || id !== newest) {
+        r.close();
+        this.requests.delete(id);
+      }
+    });
+    return inFlight;
+  }
+
+  private arm(atMs: number | null): void {
+    if (this.wakeTimer !== null) this.clock.clearTimer(this.wakeTimer);
+    this.wakeTimer = null;
+    if (atMs === null || this.closed) return;
+    const delayMs = Math.max(0, atMs - this.clock.monoMs());
+    this.wakeTimer = this.clock.setTimer(() => {
+      this.wakeTimer = null;
+      // Timers may fire a fraction of a millisecond early; the scheduler then simply asks to be woken again.
+      this.dispatch({ type: 'tick', nowMs: this.clock.monoMs() });
+    }, delayMs);
+  }
+}
+
+/** Every reason a reply can be refused, for status displays that want to list zeros too. */
+export const REJECT_REASON_NAMES = REJECT_REASONS;
+
+export function createClient(options: ClientOptions): KisstimeClient {
+  return new KisstimeClient(options);
+}

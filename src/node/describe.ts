@@ -1,0 +1,44 @@
+// Words for what the client is doing, shared by the CLI and the library's messages, so a deferral or a kiss reads
+// the same wherever a person meets it.
+
+import { DeferReason, formatDurationS, KissAction } from '../core';
+
+const DEFER_WHY: { [reason in DeferReason]: string } = {
+  'not-started': 'the client has not been started',
+  'startup-delay': 'the random startup delay',
+  'floor': 'the 15 s floor between requests',
+  'min-interval': 'the minimum poll interval',
+  'rate-limited': 'the server asked us to slow down (RATE)',
+  'backoff': 'backing off after unanswered or failed polls',
+  'in-flight': 'a request is already in flight',
+  'resolving': 'the server name is being resolved',
+  'stopped': 'every configured server has refused us',
+};
+
+function clockTime(d: Date): string {
+  const pad = (n: number): string => (n < 10 ? '0' : '') + n;
+  return pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+}
+
+/** "deferred until 12:34:56 (min-interval)". */
+export function deferralMessage(reason: DeferReason, until: Date | null): string {
+  return (until ? 'deferred until ' + clockTime(until) : 'deferred') + ' (' + reason + ')';
+}
+
+export function deferralExplanation(reason: DeferReason): string {
+  return DEFER_WHY[reason] || reason;
+}
+
+/** What the client does about a kiss, in a sentence. */
+export function kissConsequence(action: KissAction, intervalS: number): string {
+  switch (action) {
+    case 'hold':
+      return 'the server refuses us: it will never be asked again (the refusal is saved)';
+    case 'slow-down':
+      return 'the server asks us to slow down: next request to it no sooner than ' + formatDurationS(intervalS);
+    case 'ignore':
+      return 'experimental code: ignored';
+    default:
+      return 'no time from this server yet: counted as a failed poll, retried after a backoff';
+  }
+}

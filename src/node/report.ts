@@ -1,0 +1,26 @@
+// The sample a user sees: the core's sample and filter state, in seconds, with the corrected time.
+
+import { Decision } from '../core';
+import { SampleReport } from './types';
+
+type SampleDecision = Extract<Decision, { type: 'sample' }>;
+
+/** wallMs: the local wall clock (Unix ms) when the reply was handled. */
+export function sampleReport(d: SampleDecision, wallMs: number): SampleReport {
+  const s = d.sample;
+  return {
+    offset: d.offsetS,
+    delay: d.delayS,
+    stratum: s.stratum,
+    refid: s.refId,
+    leap: s.leap,
+    precision: Math.pow(2, s.precision),
+    rootDistance: s.rootDistanceS,
+    server: s.host,
+    address: s.address,
+    port: s.port,
+    interval: d.intervalS,
+    time: new Date(wallMs + d.offsetS * 1000),
+    sample: s,
+  };
+}
