@@ -1,0 +1,214 @@
+// The gateway time server's socket. Every decision (who gets an answer, a kiss or silence; what the answer says) is
+// the core's NtpResponder; this file reads the clock, carries datagrams in and out, and turns the upstream client's
+// samples into the reference the core serves from. The time served is the local high-resolution clock plus the
+// offset the upstream client measured against the same clock.
+
+import { createSocket, RemoteInfo, Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { isIPv6 } from 'node:net';
+import {
+  addSeconds, formatServerStats, HEADER_BYTES, NtpResponder, ResponseKind, Sample, ServedReference, ServerConfig, ServerConfigInput, ServerStats,
+  upstreamReference, UpstreamSync, validateServerConfig,
+} from '../core';
+import { NodeClock } from './clock';
+import { cryptoRandom } from './random';
+import { ClockSource } from './types';
+
+export interface ListenAddress {
+  address: string;
+  port: number;
+}
+
+export interface ServerOptions {
+  listen: ListenAddress;
+  config: ServerConfigInput;
+  /** Share the upstream client's clock so the offset it measured applies to exactly this clock. */
+  clock?: ClockSource;
+  random?: () => number;
+  /** Emit 'stats' every this many seconds; 0 or absent: only on request. */
+  statsIntervalS?: number;
+  /** Kernel receive buffer, bytes: a bigger one rides out bursts instead of dropping them. */
+  receiveBufferBytes?: number;
+}
+
+/** What the server needs from an upstream client: its sample events (the Node client's 'sample'). */
+export interface UpstreamClient {
+  on(event: 'sample', listener: (report: UpstreamReport) => void): unknown;
+  off(event: 'sample', listener: (report: UpstreamReport) => void): unknown;
+}
+
+/** The parts of the Node client's SampleReport the server uses. */
+export interface UpstreamReport {
+  /** The filtered offset, s. */
+  offset: number;
+  sample: Sample;
+  /** Corrected time when the sample arrived; absent means "just now". */
+  time?: Date;
+}
+
+export class ServerConfigError extends Error {
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(message);
+    this.name = 'ServerConfigError';
+    this.field = field;
+  }
+}
+
+/** The reference the core serves from, after an upstream sample arrived (now = when the event is handled). */
+export function referenceFromReport(report: UpstreamReport, clock: ClockSource): ServedReference {
+  const s = report.sample;
+  // A report from earlier (a shared client that synced before this server started) is dated by its own time.
+  const ageMs = report.time ? Math.max(0, clock.wallMs() + report.offset * 1000 - report.time.getTime()) : 0;
+  const sync: UpstreamSync = {
+    leap: s.leap,
+    stratum: s.stratum,
+    rootDelayS: s.rootDelayS,
+    rootDispersionS: s.rootDispersionS,
+    delayS: s.delayS,
+    address: s.address,
+    offsetS: report.offset,
+    syncedAtLocal: ageMs > 0 ? addSeconds(clock.wallNtp(), -ageMs / 1000) : clock.wallNtp(),
+    atMs: clock.monoMs() - ageMs,
+  };
+  return upstreamReference(sync);
+}
+
+/**
+ * A UDP time server. Events: 'stats' (ServerStats, every statsIntervalS), 'error' (socket errors after start),
+ * 'listening' ({address, port}).
+ */
+export class KisstimeServer extends EventEmitter {
+  readonly config: ServerConfig;
+  readonly clock: ClockSource;
+  private readonly responder: NtpResponder;
+  private readonly options: ServerOptions;
+  private socket: Socket | null = null;
+  private statsTimer: NodeJS.Timeout | null = null;
+  private followed: { client: UpstreamClient; listener: (r: UpstreamReport) => void }[] = [];
+  private sendErrors = 0;
+
+  constructor(options: ServerOptions) {
+    super();
+    const checked = validateServerConfig(options.config);
+    if (!checked.ok) throw new ServerConfigError(checked.field, checked.message);
+    this.config = checked.config;
+    this.options = options;
+    this.clock = options.clock ?? new NodeClock();
+    this.responder = new NtpResponder(checked.config, options.random ?? cryptoRandom);
+  }
+
+  /** Binds the socket; resolves with the address actually bound (port 0 picks one). */
+  start(): Promise<ListenAddress> {
+    if (this.socket) return Promise.reject(new Error('server already started'));
+    const { address, port } = this.options.listen;
+    const socket = createSocket({
+      type: isIPv6(address) ? 'udp6' : 'udp4',
+      recvBufferSize: this.options.receiveBufferBytes,
+      // Replies only ever go to the literal address a request came from: skip the per-send DNS lookup round
+      // through process.nextTick that dgram would otherwise make.
+      lookup: literalLookup,
+    });
+    this.socket = socket;
+    socket.on('message', (message: Buffer, rinfo: RemoteInfo) => this.onMessage(message, rinfo));
+    return new Promise((resolve, reject) => {
+      const onStartError = (error: Error): void => {
+        this.socket = null;
+        socket.close();
+        reject(new Error('cannot listen on ' + endpointText(address, port) + ': ' + ((error as NodeJS.ErrnoException).code || error.message)));
+      };
+      socket.once('error', onStartError);
+      socket.bind(port, address, () => {
+        socket.off('error', onStartError);
+        socket.on('error', (error) => {
+          this.sendErrors++;
+          if (this.listenerCount('error') > 0) this.emit('error', error);
+        });
+        const bound = socket.address();
+        const every = this.options.statsIntervalS ?? 0;
+        if (every > 0) {
+          this.statsTimer = setInterval(() => this.emit('stats', this.stats()), every * 1000);
+          this.statsTimer.unref();
+        }
+        const where = { address: bound.address, port: bound.port };
+        this.emit('listening', where);
+        resolve(where);
+      });
+    });
+  }
+
+  stop(): Promise<void> {
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.statsTimer = null;
+    for (const f of this.followed) f.client.off('sample', f.listener);
+    this.followed = [];
+    const socket = this.socket;
+    this.socket = null;
+    if (!socket) return Promise.resolve();
+    return new Promise((resolve) => socket.close(() => resolve()));
+  }
+
+  /** Serve from an upstream client's samples from now on (several clients: the latest sample wins). */
+  follow(client: UpstreamClient): void {
+    const listener = (report: UpstreamReport): void => this.setReference(referenceFromReport(report, this.clock));
+    client.on('sample', listener);
+    this.followed.push({ client, listener });
+  }
+
+  /** The reference to serve from; null (or unsynchronised) falls back to the local clock or to LI=3. */
+  setReference(reference: ServedReference | null): void {
+    this.responder.setReference(reference);
+  }
+
+  reference(): ServedReference {
+    return this.responder.currentReference();
+  }
+
+  stats(): ServerStats & { sendErrors: number } {
+    return Object.assign(this.responder.stats(), { sendErrors: this.sendErrors });
+  }
+
+  statsLine(): string {
+    return formatServerStats(this.responder.stats());
+  }
+
+  /** The local clock, corrected the way answers are. */
+  servedNow(): Date {
+    return new Date(this.clock.wallMs() + this.responder.currentReference().offsetS * 1000);
+  }
+
+  private onMessage(message: Buffer, rinfo: RemoteInfo): void {
+    // Receive timestamp first: nothing may run between the datagram's arrival and reading the clock.
+    const receive = this.clock.wallNtp();
+    const socket = this.socket;
+    if (!socket) return;
+    const out = Buffer.allocUnsafe(HEADER_BYTES);
+    let kind: ResponseKind;
+    try {
+      kind = this.responder.respond(message, rinfo.address, this.clock.monoMs(), receive, out);
+    } catch (error) {
+      // The core does not throw on any input; if it ever does, one bad datagram must not stop the server.
+      this.emit('error', error);
+      return;
+    }
+    if (kind === 'silent') return;
+    // Transmit timestamp last, as close to the send as JavaScript gets.
+    if (kind === 'answer') this.responder.stampTransmit(out, this.clock.wallNtp());
+    // No send callback: a completed send then costs no further JavaScript; failures surface as socket 'error'.
+    socket.send(out, 0, HEADER_BYTES, rinfo.port, rinfo.address);
+  }
+}
+
+export function createServer(options: ServerOptions): KisstimeServer {
+  return new KisstimeServer(options);
+}
+
+/** dgram's lookup hook for addresses that are already IP literals (rinfo.address): answers at once. */
+function literalLookup(address: string, family: unknown, callback: (error: Error | null, address: string, family: number) => void): void {
+  callback(null, address, isIPv6(address) ? 6 : 4);
+}
+
+function endpointText(address: string, port: number): string {
+  return (isIPv6(address) ? '[' + address + ']' : address) + ':' + port;
+}

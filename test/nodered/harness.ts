@@ -1,0 +1,105 @@
+// node-red-node-test-helper, typed just enough for these tests, plus small waits on what nodes emit.
+// The nodes are plain CommonJS loaded by Node's own require, exactly as Node-RED loads them.
+
+import { createRequire } from 'node:module';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const nodeRequire = createRequire(__filename);
+
+export interface NodeStatus {
+  fill?: string;
+  shape?: string;
+  text?: string;
+}
+
+export interface TestNode {
+  id: string;
+  on(event: string, fn: (arg: never) => void): void;
+  receive(msg: Record<string, unknown>): void;
+  [key: string]: unknown;
+}
+
+export interface Helper {
+  init(runtimePath: string, userSettings?: Record<string, unknown>): void;
+  settings(userSettings: Record<string, unknown>): Record<string, unknown>;
+  load(nodes: unknown[], flow: Record<string, unknown>[], credentials?: Record<string, unknown>): Promise<void>;
+  unload(): Promise<void>;
+  getNode(id: string): TestNode;
+  startServer(): Promise<void>;
+  stopServer(): Promise<void>;
+}
+
+export const helper: Helper = nodeRequire('node-red-node-test-helper');
+helper.init(nodeRequire.resolve('node-red'));
+
+export const kisstimeNodes: unknown[] = [
+  nodeRequire('../../nodes/kisstime-servers.js'),
+  nodeRequire('../../nodes/kisstime-sync.js'),
+  nodeRequire('../../nodes/kisstime-now.js'),
+];
+
+export function tempUserDir(): string {
+  return mkdtempSync(join(tmpdir(), 'kisstime-nr-'));
+}
+
+export interface Msg {
+  topic?: string;
+  payload?: Record<string, unknown>;
+  error?: { message: string; source: { id: string; type: string } };
+  [key: string]: unknown;
+}
+
+/** Every message a helper node receives, with a way to wait for the next ones. */
+export class Inbox {
+  readonly messages: Msg[] = [];
+  private waiters: { n: number; resolve: () => void }[] = [];
+
+  constructor(node: TestNode) {
+    node.on('input', ((msg: Msg) => {
+      this.messages.push(msg);
+      this.waiters = this.waiters.filter((w) => {
+        if (this.messages.length >= w.n) w.resolve();
+        return this.messages.length < w.n;
+      });
+    }) as (arg: never) => void);
+  }
+
+  async waitFor(n: number, timeoutMs = 3000): Promise<Msg[]> {
+    if (this.messages.length < n) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`only ${this.messages.length} of ${n} messages after ${timeoutMs} ms: ${JSON.stringify(this.messages)}`)), timeoutMs);
+        this.waiters.push({ n, resolve: () => { clearTimeout(timer); resolve(); } });
+      });
+    }
+    return this.messages.slice();
+  }
+}
+
+/** The status calls a node made, in order (the helper reports each call on the next tick). */
+export class StatusLog {
+  readonly statuses: NodeStatus[] = [];
+
+  constructor(node: TestNode) {
+    node.on('call:status', ((call: { args: NodeStatus[] }) => this.statuses.push(call.args[0])) as (arg: never) => void);
+  }
+
+  last(): NodeStatus | undefined {
+    return this.statuses[this.statuses.length - 1];
+  }
+
+  async waitFor(match: (s: NodeStatus) => boolean, timeoutMs = 3000): Promise<NodeStatus> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const last = this.last();
+      if (last && match(last)) return last;
+      if (Date.now() > deadline) throw new Error('status never matched; seen: ' + JSON.stringify(this.statuses));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
