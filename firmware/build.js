@@ -135,7 +135,7 @@ function assertSubset(name, code) {
 async function build(options = {}) {
   const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
   const banner = `// kisstime ${version} for Espruino: require("kisstime").start(config). Built from src/core; see firmware/README.md.\n`;
-  const bundled = await esbuild.build({ ...COMMON, entryPoints: [ENTRY], define: { KISSTIME_VERSION: JSON.stringify(version) } });
+  const bundled = await esbuild.build({ ...COMMON, entryPoints: [ENTRY], define: { KISSTIME_VERSION: JSON.stringify(version), KISSTIME_FIRMWARE: 'true' } });
   const esm = unshimRequire(bundled.outputFiles[0].text);
   // Minified from the bundled text rather than bundled again, so require() stays a plain call.
   const minified = await esbuild.transform(esm, {

@@ -41,11 +41,12 @@ const ASSUMED_TTL_S = 3600;
 
 function copyInto(from: unknown, to: object): void {
   if (from && typeof from === 'object') {
-    Object.keys(from).forEach(function (key) {
-      (to as { [key: string]: unknown })[key] = (from as { [key: string]: unknown })[key];
-    });
+    for (var key in from) (to as { [key: string]: unknown })[key] = (from as { [key: string]: unknown })[key];
   }
 }
+
+/** An event before feed() stamps it with the time. */
+type Unstamped<E> = E extends unknown ? Omit<E, 'nowMs'> : never;
 
 export function start(input?: FirmwareConfig): Kisstime {
   const storage: EspruinoStorage = require('Storage');
@@ -82,7 +83,7 @@ export function start(input?: FirmwareConfig): Kisstime {
 
   // No monotonic clock on Espruino: the scheduler runs on getTime() minus the steps this adapter applied.
   let steppedS = 0;
-  const monoMs = function (): number {
+  const monoMs = (): number => {
     return (getTime() - steppedS) * 1000;
   };
   const scheduler = new Scheduler(config, Math.random, storage.readJSON(STATE_FILE, true));
@@ -91,7 +92,7 @@ export function start(input?: FirmwareConfig): Kisstime {
   let socket: DgramSocket | null = null;
   let alive = true;
 
-  const emit = function (event: string, info: unknown): void {
+  const emit = (event: string, info: unknown): void => {
     const list = handlers[event] || [];
     for (var i = 0; i < list.length; i++) {
       try {
@@ -102,36 +103,37 @@ export function start(input?: FirmwareConfig): Kisstime {
     }
   };
 
-  const closeSocket = function (): void {
+  const closeSocket = (): void => {
     if (socket) socket.close();
     socket = null;
   };
 
-  const later = function (fn: () => void): void {
+  const later = (fn: () => void): void => {
     // Events never re-enter the scheduler while its previous decisions are being carried out.
     setTimeout(fn, 0);
   };
 
-  const feed = function (event: SchedulerEvent): void {
-    if (alive) run(scheduler.handle(event));
+  const feed = (event: Unstamped<SchedulerEvent>): void => {
+    (event as SchedulerEvent).nowMs = monoMs();
+    if (alive) run(scheduler.handle(event as SchedulerEvent));
   };
 
-  const tick = function (): void {
+  const tick = (): void => {
     timer = null;
-    feed({ type: 'tick', nowMs: monoMs() });
+    feed({ type: 'tick' });
   };
 
-  const send = function (d: Extract<Decision, { type: 'send' }>): void {
+  const send = (d: Extract<Decision, { type: 'send' }>): void => {
     closeSocket();
     const s: DgramSocket = require('dgram').createSocket('udp4');
     const id = d.requestId;
     socket = s;
     s.on('message', function (msg, rinfo) {
       const t4 = ntpFromUnixSeconds(getTime());
-      if (socket === s) feed({ type: 'reply', nowMs: monoMs(), requestId: id, from: { address: rinfo.address, port: rinfo.port }, bytes: E.toUint8Array(msg), t1: t1, t4: t4 });
+      if (socket === s) feed({ type: 'reply', requestId: id, from: { address: rinfo.address, port: rinfo.port }, bytes: E.toUint8Array(msg), t1: t1, t4: t4 });
     });
     s.on('error', function (e) {
-      if (socket === s) feed({ type: 'send-error', nowMs: monoMs(), requestId: id, message: String(e) });
+      if (socket === s) feed({ type: 'send-error', requestId: id, message: String(e) });
     });
     // T1 is read just before the packet leaves; the request itself carries only the random nonce.
     const t1 = ntpFromUnixSeconds(getTime());
@@ -139,22 +141,22 @@ export function start(input?: FirmwareConfig): Kisstime {
       s.send(E.toString(d.bytes), d.port, d.address);
     } catch (e) {
       later(function () {
-        if (socket === s) feed({ type: 'send-error', nowMs: monoMs(), requestId: id, message: String(e) });
+        if (socket === s) feed({ type: 'send-error', requestId: id, message: String(e) });
       });
     }
   };
 
-  const resolve = function (host: string): void {
+  const resolve = (host: string): void => {
     later(function () {
       (lookup as NonNullable<EspruinoWifi['getHostByName']>)(host, function (ip) {
         // Some ports report a failed lookup as 0.0.0.0 rather than undefined.
-        if (ip && isIpAddress(ip) && ip !== '0.0.0.0') feed({ type: 'dns', nowMs: monoMs(), host: host, addresses: [ip], ttlS: ASSUMED_TTL_S });
-        else feed({ type: 'dns-error', nowMs: monoMs(), host: host, message: 'lookup failed' });
+        if (ip && isIpAddress(ip) && ip !== '0.0.0.0') feed({ type: 'dns', host: host, addresses: [ip], ttlS: ASSUMED_TTL_S });
+        else feed({ type: 'dns-error', host: host, message: 'lookup failed' });
       });
     });
   };
 
-  const run = function (decisions: Decision[]): void {
+  const run = (decisions: Decision[]): void => {
     for (var i = 0; i < decisions.length; i++) {
       const d = decisions[i];
       if (d.type === 'send') send(d);
@@ -165,7 +167,7 @@ export function start(input?: FirmwareConfig): Kisstime {
         if (stepS) {
           setTime(getTime() + stepS);
           steppedS += stepS;
-          feed({ type: 'clock-stepped', nowMs: monoMs(), stepS: stepS });
+          feed({ type: 'clock-stepped', stepS: stepS });
         }
         emit('sync', { offset: d.offsetS, measured: d.sample.offsetS, delay: d.delayS, server: d.sample.host, address: d.sample.address, stratum: d.sample.stratum, interval: d.intervalS, stepped: stepS });
       } else if (d.type === 'kiss') {
@@ -205,10 +207,10 @@ export function start(input?: FirmwareConfig): Kisstime {
       closeSocket();
     },
   };
-  console.log('kisstime: ' + scheduler.status(monoMs()).restoreNote);
+  console.log('kisstime: ' + scheduler.restoreNote);
   // Started on the next turn so that handlers attached with .on() right after start() see every event.
   later(function () {
-    feed({ type: 'start', nowMs: monoMs() });
+    feed({ type: 'start' });
   });
   return k;
 }

@@ -72,16 +72,20 @@ export interface ReplyInput {
   t4: NtpTimestamp;
 }
 
+function reject(reason: RejectReason): Verdict {
+  return { kind: 'reject', reason: reason };
+}
+
 export function judgeReply(pending: PendingRequest | null, reply: ReplyInput, windowMs: number, maxRootDistanceS: number): Verdict {
-  if (!pending) return { kind: 'reject', reason: 'no-request' };
-  if (reply.from.address !== pending.address || reply.from.port !== pending.port) return { kind: 'reject', reason: 'wrong-source' };
+  if (!pending) return reject('no-request');
+  if (reply.from.address !== pending.address || reply.from.port !== pending.port) return reject('wrong-source');
   const decoded = decodePacket(reply.bytes);
-  if (!decoded.ok) return { kind: 'reject', reason: 'malformed' };
+  if (!decoded.ok) return reject('malformed');
   const p = decoded.packet;
-  if (p.mode !== MODE_SERVER) return { kind: 'reject', reason: 'not-server-mode' };
-  if (!timestampsEqual(p.origin, pending.nonce)) return { kind: 'reject', reason: 'bad-origin' };
-  if (pending.answered) return { kind: 'reject', reason: 'duplicate' };
-  if (reply.nowMs - pending.sentMs > windowMs) return { kind: 'reject', reason: 'late' };
+  if (p.mode !== MODE_SERVER) return reject('not-server-mode');
+  if (!timestampsEqual(p.origin, pending.nonce)) return reject('bad-origin');
+  if (pending.answered) return reject('duplicate');
+  if (reply.nowMs - pending.sentMs > windowMs) return reject('late');
 
   // Only a reply that echoes our nonce may kiss us; its timestamps are never time.
   if (p.stratum === 0) {
@@ -89,15 +93,15 @@ export function judgeReply(pending: PendingRequest | null, reply: ReplyInput, wi
     return { kind: 'kiss', code: code, action: classifyKiss(code), poll: p.poll };
   }
 
-  if (p.leap === LEAP_UNSYNCHRONISED) return { kind: 'reject', reason: 'unsynchronised' };
-  if (p.stratum > 15) return { kind: 'reject', reason: 'bad-stratum' };
-  if (isZeroTimestamp(p.receive) || isZeroTimestamp(p.transmit)) return { kind: 'reject', reason: 'zero-timestamp' };
+  if (p.leap === LEAP_UNSYNCHRONISED) return reject('unsynchronised');
+  if (p.stratum > 15) return reject('bad-stratum');
+  if (isZeroTimestamp(p.receive) || isZeroTimestamp(p.transmit)) return reject('zero-timestamp');
 
   const od = offsetAndDelay(reply.t1, p.receive, p.transmit, reply.t4);
   const rootDelayS = shortFormatToSeconds(p.rootDelay);
   const rootDispersionS = shortFormatToSeconds(p.rootDispersion);
   const rootDistanceS = (rootDelayS + (od.delayS > 0 ? od.delayS : 0)) / 2 + rootDispersionS;
-  if (rootDistanceS > maxRootDistanceS) return { kind: 'reject', reason: 'root-distance' };
+  if (rootDistanceS > maxRootDistanceS) return reject('root-distance');
 
   return {
     kind: 'sample',

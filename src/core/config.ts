@@ -42,7 +42,6 @@ export type ConfigResult = { ok: true; config: ClientConfig } | { ok: false; fie
 export function parseServer(text: string): ServerSpec | null {
   if (typeof text !== 'string') return null;
   const t = text.trim();
-  if (t === '') return null;
   let host = t;
   let portText = '';
   // Taken apart by hand: Espruino's RegExp has no optional or (?:...) groups.
@@ -70,57 +69,66 @@ function fail(field: string, message: string): ConfigResult {
   return { ok: false, field: field, message: field + ': ' + message };
 }
 
-function durationOr(value: string | number | undefined, fallback: number): number {
+/** "20 min is below the floor of 30 min": the one wording for every floor a value falls under. */
+function below(valueS: number, what: string, floorS: number): string {
+  return formatDurationS(valueS) + ' is below the ' + what + ' of ' + formatDurationS(floorS);
+}
+
+/** The field in seconds: the fallback when it is unset, NaN when it is not a duration. */
+function seconds(input: ClientConfigInput, field: keyof ClientConfigInput, fallback: number): number {
+  const value = input[field] as string | number | undefined;
   return value === undefined || value === null || value === '' ? fallback : parseDurationS(value);
+}
+
+function notDuration(input: ClientConfigInput, field: keyof ClientConfigInput): ConfigResult {
+  return fail(field, 'not a duration: ' + JSON.stringify(input[field]) + ' (write e.g. "34m")');
 }
 
 export function validateClientConfig(input: ClientConfigInput): ConfigResult {
   if (!input || typeof input !== 'object') return fail('config', 'expected an object');
   const list = input.servers;
   if (!list || typeof list.length !== 'number' || list.length === 0) {
-    return fail('servers', 'at least one server is needed; Kisstime ships no default (use your own or your vendor zone, e.g. "0.vendor.pool.ntp.org")');
+    return fail('servers', 'at least one is needed; there is no default (use your own, or your vendor zone of pool.ntp.org)');
   }
   const servers: ServerSpec[] = [];
   for (var i = 0; i < list.length; i++) {
     const item = list[i];
     const spec = typeof item === 'string' ? parseServer(item) : (item && typeof item.host === 'string' ? parseServer(item.host.indexOf(':') >= 0 ? '[' + item.host + ']:' + (item.port || NTP_PORT) : item.host + ':' + (item.port || NTP_PORT)) : null);
-    if (!spec) return fail('servers[' + i + ']', 'not a host name, IP address or host:port: ' + JSON.stringify(item));
+    if (!spec) return fail('servers[' + i + ']', 'not a host, IP address or host:port: ' + JSON.stringify(item));
     servers.push(spec);
   }
   const lanServer = input.lanServer === true;
 
-  const minIntervalS = durationOr(input.minInterval, DEFAULT_MIN_INTERVAL_S);
-  if (!(minIntervalS >= 0)) return fail('minInterval', 'not a duration: ' + JSON.stringify(input.minInterval) + ' (write e.g. "34m")');
+  const minIntervalS = seconds(input, 'minInterval', DEFAULT_MIN_INTERVAL_S);
+  if (!(minIntervalS >= 0)) return notDuration(input, 'minInterval');
   for (var j = 0; j < servers.length; j++) {
     const floor = minIntervalFloorS(servers[j].host, lanServer);
     if (minIntervalS < floor) {
       const why = isPoolName(servers[j].host)
-        ? 'pool.ntp.org servers (NTP Pool rule for SNTP clients)'
-        : (floor === PUBLIC_MIN_INTERVAL_FLOOR_S ? 'servers you do not run (mark it as your LAN server to go lower)' : 'any server');
-      return fail('minInterval', formatDurationS(minIntervalS) + ' is below the floor of ' + formatDurationS(floor) + ' for ' + why);
+        ? 'pool.ntp.org (NTP Pool rule)'
+        : (floor === PUBLIC_MIN_INTERVAL_FLOOR_S ? 'servers you do not run (set lanServer for your LAN server to go lower)' : 'any server');
+      return fail('minInterval', below(minIntervalS, 'floor', floor) + ' for ' + why);
     }
   }
-  const adminMinS = durationOr(input.adminMinInterval, 0);
-  if (!(adminMinS >= 0)) return fail('adminMinInterval', 'not a duration: ' + JSON.stringify(input.adminMinInterval));
-  if (minIntervalS < adminMinS) {
-    return fail('minInterval', formatDurationS(minIntervalS) + ' is below the administrator\'s floor of ' + formatDurationS(adminMinS) + ' (kisstimeMinInterval in settings.js)');
-  }
+  const adminMinS = seconds(input, 'adminMinInterval', 0);
+  if (!(adminMinS >= 0)) return notDuration(input, 'adminMinInterval');
+  if (minIntervalS < adminMinS) return fail('minInterval', below(minIntervalS, 'administrator\'s floor', adminMinS) + ' (kisstimeMinInterval in settings.js)');
 
-  const maxIntervalS = durationOr(input.maxInterval, DEFAULT_MAX_INTERVAL_S < minIntervalS ? minIntervalS : DEFAULT_MAX_INTERVAL_S);
-  if (!(maxIntervalS >= 0)) return fail('maxInterval', 'not a duration: ' + JSON.stringify(input.maxInterval));
-  if (maxIntervalS < minIntervalS) return fail('maxInterval', formatDurationS(maxIntervalS) + ' is below the minimum interval of ' + formatDurationS(minIntervalS));
-  if (maxIntervalS > 1048576) return fail('maxInterval', 'at most 2^20 s (about 12 days)');
+  const maxIntervalS = seconds(input, 'maxInterval', DEFAULT_MAX_INTERVAL_S < minIntervalS ? minIntervalS : DEFAULT_MAX_INTERVAL_S);
+  if (!(maxIntervalS >= 0)) return notDuration(input, 'maxInterval');
+  if (maxIntervalS < minIntervalS) return fail('maxInterval', below(maxIntervalS, 'minimum interval', minIntervalS));
+  if (maxIntervalS > 1048576) return fail('maxInterval', 'at most 2^20 s (12 d)');
 
-  const startupMinS = durationOr(input.startupDelayMin, DEFAULT_STARTUP_DELAY_MIN_S);
-  if (!(startupMinS >= 0)) return fail('startupDelayMin', 'not a duration: ' + JSON.stringify(input.startupDelayMin));
-  const startupMaxS = durationOr(input.startupDelayMax, startupMinS > DEFAULT_STARTUP_DELAY_MAX_S ? startupMinS : DEFAULT_STARTUP_DELAY_MAX_S);
-  if (!(startupMaxS >= startupMinS)) return fail('startupDelayMax', 'must be a duration no smaller than startupDelayMin');
-  if (startupMaxS > 86400) return fail('startupDelayMax', 'at most 1 day');
+  const startupMinS = seconds(input, 'startupDelayMin', DEFAULT_STARTUP_DELAY_MIN_S);
+  if (!(startupMinS >= 0)) return notDuration(input, 'startupDelayMin');
+  const startupMaxS = seconds(input, 'startupDelayMax', startupMinS > DEFAULT_STARTUP_DELAY_MAX_S ? startupMinS : DEFAULT_STARTUP_DELAY_MAX_S);
+  if (!(startupMaxS >= startupMinS)) return fail('startupDelayMax', 'must be a duration, at least startupDelayMin');
+  if (startupMaxS > 86400) return fail('startupDelayMax', 'at most 1 d');
 
-  const timeoutS = durationOr(input.timeout, DEFAULT_TIMEOUT_S);
-  if (!(timeoutS >= 0.1 && timeoutS <= 60)) return fail('timeout', 'must be between 0.1 s and 60 s');
-  const maxRootDistanceS = durationOr(input.maxRootDistance, DEFAULT_MAX_ROOT_DISTANCE_S);
-  if (!(maxRootDistanceS > 0 && maxRootDistanceS <= 16)) return fail('maxRootDistance', 'must be above 0 and at most 16 s');
+  const timeoutS = seconds(input, 'timeout', DEFAULT_TIMEOUT_S);
+  if (!(timeoutS >= 0.1 && timeoutS <= 60)) return fail('timeout', 'must be from 0.1 s to 60 s');
+  const maxRootDistanceS = seconds(input, 'maxRootDistance', DEFAULT_MAX_ROOT_DISTANCE_S);
+  if (!(maxRootDistanceS > 0 && maxRootDistanceS <= 16)) return fail('maxRootDistance', 'must be above 0 s, at most 16 s');
 
   return {
     ok: true,

@@ -1,16 +1,20 @@
 // The poll scheduler: an explicit state machine. It never reads a clock, sleeps or touches a socket.
 // Events come in with the time; decisions come out as data for the adapter (or the fleet simulator) to
 // carry out. Every politeness rule of the client lives here once.
+//
+// The state lives in closures made by the constructor rather than in private fields: this file is most of
+// the Espruino bundle, and local names minify to one letter where every this.field would cost five bytes more
+// on each of its hundreds of uses (firmware/README.md "Size").
 
 import { Endpoint, judgeReply, PendingRequest, RejectReason, Sample } from './accept';
 import { encodeRequest, makeNonce } from './codec';
 import { ClientConfig, isIpAddress } from './config';
-import { addToFilter, bestInFilter, ClockFilter, createFilter, FilterEntry, shiftFilter } from './filter';
+import { addToFilter, bestInFilter, createFilter, FilterEntry, shiftFilter } from './filter';
 import { intervalAfterRate, KissAction } from './kiss';
 import {
   backoffS, DNS_RETRY_AFTER_FAILURE_S, DNS_TIMEOUT_S, FLOOR_S, jittered, MAX_ADDRESSES_PER_SERVER, MAX_HOLDS, OFFSET_JUMP_S,
 } from './policy';
-import { Hold, LastSample, restoreSnapshot, SCHEMA_VERSION, SlotState, StateSnapshot } from './state';
+import { Hold, restoreSnapshot, SCHEMA_VERSION, SlotState, StateSnapshot } from './state';
 import { NtpTimestamp } from './timestamp';
 
 export type SchedulerEvent =
@@ -81,6 +85,24 @@ interface ServerSlot {
   failedSinceResolve: boolean;
 }
 
+// Phases as small numbers inside; status() reports them by name (PHASES[phase]).
+const IDLE = 0;
+const WAITING = 1;
+const RESOLVING = 2;
+const IN_FLIGHT = 3;
+const STOPPED = 4;
+const PHASES: Phase[] = ['idle', 'waiting', 'resolving', 'in-flight', 'stopped'];
+
+/**
+ * Defined as true by the firmware build (firmware/build.js) only, so that esbuild leaves out what the board adapter
+ * never calls or reads: sync-now (the board API has no "sync now"), status(), and the reject and failover decisions
+ * (the bundle exports only start(), so nothing else can see them). Undefined everywhere else. Tested with typeof at
+ * each use, since that is the form esbuild folds to a constant before minifying.
+ */
+declare const KISSTIME_FIRMWARE: boolean;
+
+const ALL_REFUSED = 'every configured server has refused us (DENY/RSTR)';
+
 function findSlot(slots: AddressSlot[], address: string, port: number): AddressSlot | null {
   for (var i = 0; i < slots.length; i++) {
     if (slots[i].address === address && slots[i].port === port) return slots[i];
@@ -92,538 +114,460 @@ function sinceS(nowMs: number, thenMs: number | null): number {
   return thenMs === null ? -1 : Math.max(0, Math.round((nowMs - thenMs) / 1000));
 }
 
-function clamp(v: number, lo: number, hi: number): number {
-  return v < lo ? lo : (v > hi ? hi : v);
-}
-
 export class Scheduler {
-  private readonly config: ClientConfig;
-  private readonly random: () => number;
-  private phase: Phase;
-  private servers: ServerSlot[];
-  private serverIndex: number;
-  private addressIndex: number;
-  private holds: Hold[];
-  private nextPollMs: number;
-  private startupUntilMs: number;
-  private pending: PendingRequest | null;
-  private pendingDeadlineMs: number;
-  private resolvingHost: string;
-  private resolveDeadlineMs: number;
-  private lastSendMs: number | null;
-  private failures: number;
-  private nextRequestId: number;
-  private filter: ClockFilter;
-  private lastSample: Sample | null;
-  private lastSampleMs: number | null;
-  private lastKiss: { code: string; host: string; address: string } | null;
-  private lastSamplePersistMs: number | null;
-  private sentSinceStart: boolean;
-  private stoppedReason: string;
-  private restoreNote: string;
-  private restored: StateSnapshot | null;
+  /** Feeds one event; returns the decisions to carry out, always ending with a wake. */
+  declare readonly handle: (event: SchedulerEvent) => Decision[];
+  /** Where the scheduler stands, for adapters that show it (left out of the firmware bundle: KISSTIME_FIRMWARE). */
+  declare readonly status: (nowMs: number) => SchedulerStatus;
+  /** The filtered offset to add to the local clock, or null before any sample. */
+  declare readonly offsetS: (nowMs: number) => number | null;
+  declare readonly snapshot: (nowMs: number) => StateSnapshot;
+  /** What became of the saved state: restored, migrated, or why it was not used (also in status()). */
+  declare readonly restoreNote: string;
 
   /** saved: whatever the adapter read from storage (any value; corrupt state means a polite fresh start). */
   constructor(config: ClientConfig, random: () => number, saved: unknown) {
-    this.config = config;
-    this.random = random;
-    this.phase = 'idle';
-    this.servers = [];
-    this.serverIndex = 0;
-    this.addressIndex = 0;
-    this.holds = [];
-    this.nextPollMs = 0;
-    this.startupUntilMs = 0;
-    this.pending = null;
-    this.pendingDeadlineMs = 0;
-    this.resolvingHost = '';
-    this.resolveDeadlineMs = 0;
-    this.lastSendMs = null;
-    this.failures = 0;
-    this.nextRequestId = 1;
-    this.filter = createFilter();
-    this.lastSample = null;
-    this.lastSampleMs = null;
-    this.lastKiss = null;
-    this.lastSamplePersistMs = null;
-    this.sentSinceStart = false;
-    this.stoppedReason = '';
-    for (var i = 0; i < config.servers.length; i++) {
-      const spec = config.servers[i];
+    const c = config;
+    const minS = c.minIntervalS;
+    const maxS = c.maxIntervalS;
+    const timeoutMessage = 'no answer within ' + c.timeoutS + ' s';
+    let phase = IDLE;
+    const servers: ServerSlot[] = [];
+    let serverIndex = 0;
+    let addressIndex = 0;
+    let holds: Hold[] = [];
+    let nextPollMs = 0;
+    let startupUntilMs = 0;
+    let pending: PendingRequest | null = null;
+    /** When the request in flight times out, or the resolver is given up on (one at a time). */
+    let deadlineMs = 0;
+    let lastSendMs: number | null = null;
+    let failures = 0;
+    let nextRequestId = 1;
+    const filter = createFilter();
+    let lastSample: Sample | null = null;
+    let lastSampleMs: number | null = null;
+    let lastKiss: { code: string; host: string; address: string } | null = null;
+    let lastSamplePersistMs: number | null = null;
+    let sentSinceStart = false;
+    let stoppedReason = '';
+    // The event being handled: its time, and the decisions it has led to so far.
+    let now = 0;
+    let out: Decision[] = [];
+
+    const newSlot = (address: string, port: number): AddressSlot => {
+      return { address: address, port: port, intervalS: minS, rateFloorS: 0, lastSendMs: null };
+    };
+
+    for (var i = 0; i < c.servers.length; i++) {
+      const spec = c.servers[i];
       const isName = !isIpAddress(spec.host);
-      this.servers.push({
+      servers.push({
         host: spec.host,
         port: spec.port,
         isName: isName,
-        addresses: isName ? [] : [this.newSlot(spec.host, spec.port)],
+        addresses: isName ? [] : [newSlot(spec.host, spec.port)],
         resolvedAtMs: null,
         ttlUntilMs: 0,
         dnsErrorAtMs: null,
         failedSinceResolve: false,
       });
     }
-    const r = restoreSnapshot(saved, config.servers);
-    this.restoreNote = r.note;
-    this.restored = r.snapshot;
-    if (r.snapshot) {
-      this.holds = r.snapshot.holds;
-      this.failures = r.snapshot.f;
+    const restored = restoreSnapshot(saved, c.servers);
+    let restoredSnapshot = restored.snapshot;
+    if (restoredSnapshot) {
+      holds = restoredSnapshot.holds;
+      failures = restoredSnapshot.f;
     }
-  }
 
-  handle(event: SchedulerEvent): Decision[] {
-    const out: Decision[] = [];
-    const now = event.nowMs;
-    switch (event.type) {
-      case 'start':
-        this.start(now, out);
-        break;
-      case 'tick':
-        break;
-      case 'reply':
-        this.onReply(event, out);
-        break;
-      case 'timeout':
-        if (this.pending && this.pending.id === event.requestId) this.failPoll(now, 'timeout', 'no answer within ' + this.config.timeoutS + ' s', out);
-        break;
-      case 'send-error':
-        if (this.pending && this.pending.id === event.requestId) this.failPoll(now, 'send-error', event.message, out);
-        break;
-      case 'dns':
-        this.onDns(now, event.host, event.addresses, event.ttlS, out);
-        break;
-      case 'dns-error':
-        if (this.phase === 'resolving' && event.host === this.resolvingHost) this.onDnsError(now, event.message, out);
-        break;
-      case 'sync-now':
-        this.onSyncNow(now, out);
-        break;
-      case 'clock-stepped':
-        shiftFilter(this.filter, event.stepS);
-        break;
-    }
-    this.expire(now, out);
-    this.pollIfDue(now, out);
-    out.push({ type: 'wake', atMs: this.wakeAtMs() });
-    return out;
-  }
-
-  status(nowMs: number): SchedulerStatus {
-    const best = bestInFilter(this.filter, nowMs);
-    const target = this.currentTarget();
-    return {
-      phase: this.phase,
-      nextMs: this.wakeAtMs(),
-      failures: this.failures,
-      offsetS: best ? best.offsetS : null,
-      lastSample: this.lastSample,
-      lastSampleMs: this.lastSampleMs,
-      lastKiss: this.lastKiss,
-      holds: this.holds,
-      target: target ? { host: this.servers[this.serverIndex].host, address: target.address, port: target.port } : null,
-      stoppedReason: this.stoppedReason,
-      restoreNote: this.restoreNote,
-    };
-  }
-
-  /** The filtered offset to add to the local clock, or null before any sample. */
-  offsetS(nowMs: number): number | null {
-    const best = bestInFilter(this.filter, nowMs);
-    return best ? best.offsetS : null;
-  }
-
-  snapshot(nowMs: number): StateSnapshot {
-    const slots: SlotState[] = [];
-    for (var i = 0; i < this.servers.length; i++) {
-      const server = this.servers[i];
-      for (var j = 0; j < server.addresses.length; j++) {
-        const a = server.addresses[j];
-        slots.push({ h: server.host, a: a.address, p: a.port, i: Math.round(a.intervalS), r: Math.round(a.rateFloorS), z: sinceS(nowMs, a.lastSendMs) });
+    const isHeld = (slot: AddressSlot): boolean => {
+      for (var i = 0; i < holds.length; i++) {
+        if (holds[i].a === slot.address && holds[i].p === slot.port) return true;
       }
-    }
-    let last: LastSample | null = null;
-    if (this.lastSample) {
-      last = { o: Math.round(this.lastSample.offsetS * 1e6), d: Math.round(this.lastSample.delayS * 1e6), s: this.lastSample.stratum, h: this.lastSample.host };
-    }
-    return {
-      v: SCHEMA_VERSION,
-      f: this.failures,
-      w: this.failures > 0 && this.nextPollMs > nowMs ? Math.ceil((this.nextPollMs - nowMs) / 1000) : 0,
-      z: sinceS(nowMs, this.lastSendMs),
-      holds: this.holds.concat([]),
-      slots: slots,
-      last: last,
+      return false;
     };
-  }
 
-  private newSlot(address: string, port: number): AddressSlot {
-    return { address: address, port: port, intervalS: this.config.minIntervalS, rateFloorS: 0, lastSendMs: null };
-  }
+    /** The first address of the server that has not refused us, from index from on; its length if none. */
+    const firstUsable = (server: ServerSlot, from: number): number => {
+      while (from < server.addresses.length && isHeld(server.addresses[from])) from++;
+      return from;
+    };
 
-  private start(now: number, out: Decision[]): void {
-    if (this.phase !== 'idle') return;
-    this.phase = 'waiting';
-    const c = this.config;
-    const startupS = c.startupDelayMinS + this.random() * (c.startupDelayMaxS - c.startupDelayMinS);
-    this.startupUntilMs = now + startupS * 1000;
-    this.nextPollMs = this.startupUntilMs;
-    const saved = this.restored;
-    this.restored = null;
-    if (saved) {
-      // Time while powered off is assumed to be zero: every wait resumes where it was saved.
-      if (saved.z >= 0) this.lastSendMs = now - saved.z * 1000;
-      for (var i = 0; i < saved.slots.length; i++) {
-        const s = saved.slots[i];
-        const server = this.serverByHost(s.h);
-        if (!server) continue;
-        let slot = findSlot(server.addresses, s.a, s.p);
-        if (!slot && server.isName && server.addresses.length < MAX_ADDRESSES_PER_SERVER) {
-          slot = this.newSlot(s.a, s.p);
-          server.addresses.push(slot);
+    const currentTarget = (): AddressSlot | null => {
+      const server = servers[serverIndex];
+      const slot = server ? server.addresses[addressIndex] : null;
+      return slot && !isHeld(slot) ? slot : null;
+    };
+
+    const wakeAtMs = (): number | null => {
+      return phase === IDLE || phase === STOPPED ? null : (phase === WAITING ? nextPollMs : deadlineMs);
+    };
+
+    const resolveAllowedAtMs = (server: ServerSlot): number => {
+      let at = server.ttlUntilMs;
+      const retryMs = DNS_RETRY_AFTER_FAILURE_S * 1000;
+      // A name whose every address refused us is worth a fresh look only hourly (pools rotate addresses).
+      const allHeld = server.addresses.length > 0 && firstUsable(server, 0) === server.addresses.length;
+      if ((server.failedSinceResolve || allHeld) && server.resolvedAtMs !== null) at = Math.max(at, server.resolvedAtMs + retryMs);
+      if (server.dnsErrorAtMs !== null) at = Math.max(at, server.dnsErrorAtMs + retryMs);
+      return at;
+    };
+
+    /** Whether any server could still be asked: a usable address, or a name that may resolve to a new one. */
+    const hasAnyHope = (): boolean => {
+      for (var i = 0; i < servers.length; i++) {
+        if (servers[i].isName || firstUsable(servers[i], 0) < servers[i].addresses.length) return true;
+      }
+      return false;
+    };
+
+    const stop = (reason: string): void => {
+      if (phase === STOPPED) return;
+      phase = STOPPED;
+      stoppedReason = reason;
+      out.push({ type: 'stopped', reason: reason });
+    };
+
+    /** Stops for good when every server has refused us; says whether it did. */
+    const stopIfHopeless = (): boolean => {
+      if (hasAnyHope()) return false;
+      stop(ALL_REFUSED);
+      return true;
+    };
+
+    const snapshot = (nowMs: number): StateSnapshot => {
+      const slots: SlotState[] = [];
+      for (var i = 0; i < servers.length; i++) {
+        const server = servers[i];
+        for (var j = 0; j < server.addresses.length; j++) {
+          const a = server.addresses[j];
+          slots.push({ h: server.host, a: a.address, p: a.port, i: Math.round(a.intervalS), r: Math.round(a.rateFloorS), z: sinceS(nowMs, a.lastSendMs) });
         }
-        if (!slot) continue;
-        slot.rateFloorS = Math.min(s.r, c.maxIntervalS);
-        slot.intervalS = clamp(s.i, Math.max(c.minIntervalS, slot.rateFloorS), c.maxIntervalS);
-        if (s.z >= 0) slot.lastSendMs = now - s.z * 1000;
       }
-      // The random startup delay goes on top of the saved waits. A device saves its state moments after each
-      // request, so after a mass power-on every saved wait ends minInterval after the same instant: without the
-      // delay the whole fleet would come back in one second (found by the fleet simulator, bench/fleet).
-      if (this.lastSendMs !== null) this.nextPollMs = Math.max(this.nextPollMs, this.lastSendMs + c.minIntervalS * 1000 + startupS * 1000);
-      if (saved.f > 0) this.nextPollMs = Math.max(this.nextPollMs, now + saved.w * 1000 + startupS * 1000);
-    }
-    this.skipToUsable(now);
-    if (!this.hasAnyHope()) this.stop('every configured server has refused us (DENY/RSTR)', out);
-  }
+      const l = lastSample;
+      return {
+        v: SCHEMA_VERSION,
+        f: failures,
+        w: failures > 0 && nextPollMs > nowMs ? Math.ceil((nextPollMs - nowMs) / 1000) : 0,
+        z: sinceS(nowMs, lastSendMs),
+        holds: holds.concat([]),
+        slots: slots,
+        last: l ? { o: Math.round(l.offsetS * 1e6), d: Math.round(l.delayS * 1e6), s: l.stratum, h: l.host } : null,
+      };
+    };
 
-  private onReply(event: { nowMs: number; requestId: number; from: Endpoint; bytes: Uint8Array; t1: NtpTimestamp; t4: NtpTimestamp }, out: Decision[]): void {
-    const now = event.nowMs;
-    const pending = this.pending && this.pending.id === event.requestId ? this.pending : null;
-    const verdict = judgeReply(pending, { from: event.from, bytes: event.bytes, nowMs: now, t1: event.t1, t4: event.t4 }, this.config.timeoutS * 1000, this.config.maxRootDistanceS);
-    if (verdict.kind === 'reject') {
-      out.push({ type: 'reject', reason: verdict.reason, host: pending ? pending.host : '', address: event.from.address, port: event.from.port });
-      return;
-    }
-    if (!pending) return;
-    const server = this.servers[this.serverIndex];
-    const slot = findSlot(server.addresses, pending.address, pending.port);
-    if (verdict.kind === 'kiss') {
-      if (verdict.action === 'ignore') {
-        out.push({ type: 'kiss', code: verdict.code, action: verdict.action, host: pending.host, address: pending.address, port: pending.port, intervalS: slot ? slot.intervalS : 0 });
-        return;
+    const persist = (reason: PersistReason): void => {
+      if (reason === 'sample' || reason === 'interval') lastSamplePersistMs = now;
+      out.push({ type: 'persist', reason: reason, snapshot: snapshot(now) });
+    };
+
+    /** Moves the cursor to the next address that has not refused us, across servers; reports a failover. */
+    const advance = (quiet?: boolean): void => {
+      const fromServer = servers[serverIndex];
+      const fromSlot = fromServer.addresses[addressIndex];
+      const total = servers.length;
+      let si = serverIndex;
+      let ai = addressIndex + 1;
+      for (var step = 0; step <= total; step++) {
+        const server = servers[si];
+        ai = firstUsable(server, ai);
+        if (ai < server.addresses.length || (server.isName && server !== fromServer && now >= resolveAllowedAtMs(server))) break;
+        si = (si + 1) % total;
+        ai = 0;
       }
-      pending.answered = true;
-      this.pending = null;
-      this.phase = 'waiting';
-      this.lastKiss = { code: verdict.code, host: pending.host, address: pending.address };
-      if (verdict.action === 'hold') {
-        this.addHold({ h: pending.host, a: pending.address, p: pending.port, c: verdict.code });
-        out.push({ type: 'kiss', code: verdict.code, action: verdict.action, host: pending.host, address: pending.address, port: pending.port, intervalS: 0 });
-        this.advance(now, out);
-        // Another server may be asked at once (the global floor still applies); the refusing one never again.
-        this.nextPollMs = now;
-        this.persist(now, 'hold', out);
-        if (!this.hasAnyHope()) this.stop('every configured server has refused us (DENY/RSTR)', out);
-      } else if (verdict.action === 'slow-down') {
-        const s = slot as AddressSlot;
-        s.rateFloorS = intervalAfterRate(Math.max(s.intervalS, s.rateFloorS), verdict.poll, this.config.maxIntervalS);
-        if (s.intervalS < s.rateFloorS) s.intervalS = s.rateFloorS;
-        this.nextPollMs = now + jittered(s.intervalS, this.random) * 1000;
-        out.push({ type: 'kiss', code: verdict.code, action: verdict.action, host: pending.host, address: pending.address, port: pending.port, intervalS: s.intervalS });
-        this.persist(now, 'rate', out);
-      } else {
-        out.push({ type: 'kiss', code: verdict.code, action: verdict.action, host: pending.host, address: pending.address, port: pending.port, intervalS: slot ? slot.intervalS : 0 });
-        this.failPollAfterAnswer(now, 'kiss', 'kiss ' + verdict.code + ' (no time from this server yet)', out);
-      }
-      return;
-    }
-
-    pending.answered = true;
-    this.pending = null;
-    this.phase = 'waiting';
-    this.failures = 0;
-    server.failedSinceResolve = false;
-    const sample = verdict.sample;
-    const s = slot as AddressSlot;
-    const previous = bestInFilter(this.filter, now);
-    const entry: FilterEntry = { offsetS: sample.offsetS, delayS: sample.delayS, atMs: now };
-    addToFilter(this.filter, entry);
-    const oldInterval = s.intervalS;
-    if (previous) {
-      const floor = Math.max(this.config.minIntervalS, s.rateFloorS);
-      // "As performance permits": lengthen while samples agree, shorten when the clock runs away.
-      if (Math.abs(sample.offsetS - previous.offsetS) > OFFSET_JUMP_S) s.intervalS = Math.max(floor, s.intervalS / 4);
-      else s.intervalS = Math.min(this.config.maxIntervalS, s.intervalS * 2);
-    }
-    const waitS = jittered(s.intervalS, this.random);
-    this.nextPollMs = now + waitS * 1000;
-    this.lastSample = sample;
-    this.lastSampleMs = now;
-    const best = bestInFilter(this.filter, now) as FilterEntry;
-    out.push({ type: 'sample', sample: sample, offsetS: best.offsetS, delayS: best.delayS, intervalS: s.intervalS, nextInS: waitS });
-    if (s.intervalS !== oldInterval) this.persist(now, 'interval', out);
-    else if (this.lastSamplePersistMs === null || now - this.lastSamplePersistMs >= s.intervalS * 1000) this.persist(now, 'sample', out);
-  }
-
-  private onDns(now: number, host: string, addresses: string[], ttlS: number, out: Decision[]): void {
-    if (this.phase !== 'resolving' || host !== this.resolvingHost) return;
-    if (!addresses || addresses.length === 0) {
-      this.onDnsError(now, 'no addresses', out);
-      return;
-    }
-    const server = this.servers[this.serverIndex];
-    const current = server.addresses[this.addressIndex];
-    const next: AddressSlot[] = [];
-    for (var i = 0; i < addresses.length && next.length < MAX_ADDRESSES_PER_SERVER; i++) {
-      const existing = findSlot(server.addresses, addresses[i], server.port);
-      next.push(existing || this.newSlot(addresses[i], server.port));
-    }
-    server.addresses = next;
-    server.resolvedAtMs = now;
-    server.ttlUntilMs = now + (ttlS > 0 ? ttlS : 0) * 1000;
-    server.dnsErrorAtMs = null;
-    this.addressIndex = current ? Math.max(0, next.indexOf(current)) : 0;
-    this.phase = 'waiting';
-    this.resolvingHost = '';
-  }
-
-  private onDnsError(now: number, message: string, out: Decision[]): void {
-    const server = this.servers[this.serverIndex];
-    server.dnsErrorAtMs = now;
-    this.phase = 'waiting';
-    this.resolvingHost = '';
-    const before = this.currentTarget();
-    if (!before) this.advance(now, out);
-    const retryMs = this.resolveAllowedAtMs(server) - now;
-    out.push({ type: 'backoff', cause: 'dns-error', host: server.host, address: '', failures: this.failures, retryInS: retryMs / 1000, message: message });
-  }
-
-  private onSyncNow(now: number, out: Decision[]): void {
-    if (this.phase === 'idle') {
-      out.push({ type: 'deferred', untilMs: null, reason: 'not-started' });
-      return;
-    }
-    if (this.phase === 'stopped') {
-      out.push({ type: 'deferred', untilMs: null, reason: 'stopped' });
-      return;
-    }
-    if (this.phase === 'in-flight') {
-      out.push({ type: 'deferred', untilMs: this.pendingDeadlineMs, reason: 'in-flight' });
-      return;
-    }
-    if (this.phase === 'resolving') {
-      out.push({ type: 'deferred', untilMs: this.resolveDeadlineMs, reason: 'resolving' });
-      return;
-    }
-    let until = now;
-    let reason: DeferReason = 'floor';
-    const consider = (atMs: number, why: DeferReason): void => {
-      if (atMs > until) {
-        until = atMs;
-        reason = why;
+      const to = servers[si];
+      serverIndex = si;
+      addressIndex = ai < to.addresses.length ? ai : 0;
+      const toSlot = to.addresses[addressIndex];
+      if (typeof KISSTIME_FIRMWARE === 'undefined' && !quiet && (to !== fromServer || toSlot !== fromSlot)) {
+        out.push({ type: 'failover', fromHost: fromServer.host, fromAddress: fromSlot ? fromSlot.address : '', toHost: to.host, toAddress: toSlot ? toSlot.address : '' });
       }
     };
-    consider(this.startupUntilMs, 'startup-delay');
-    if (this.lastSendMs !== null) {
-      consider(this.lastSendMs + FLOOR_S * 1000, 'floor');
-      consider(this.lastSendMs + this.config.minIntervalS * 1000, 'min-interval');
-    }
-    const target = this.currentTarget();
-    if (target && target.lastSendMs !== null && target.rateFloorS > 0) consider(target.lastSendMs + target.rateFloorS * 1000, 'rate-limited');
-    if (this.failures > 0) consider(this.nextPollMs, 'backoff');
-    if (until <= now) {
-      this.nextPollMs = now;
-      return;
-    }
-    out.push({ type: 'deferred', untilMs: until, reason: reason });
-    if (this.nextPollMs > until) this.nextPollMs = until;
-  }
 
-  /** Deadlines that pass without an event: an unanswered request, a resolver that never answers. */
-  private expire(now: number, out: Decision[]): void {
-    if (this.phase === 'in-flight' && this.pending && now >= this.pendingDeadlineMs) {
-      this.failPoll(now, 'timeout', 'no answer within ' + this.config.timeoutS + ' s', out);
-    }
-    if (this.phase === 'resolving' && now >= this.resolveDeadlineMs) this.onDnsError(now, 'resolver did not answer', out);
-  }
+    /** The request in flight (if any) is settled: nothing it sent may be accepted any more. */
+    const settle = (): void => {
+      if (pending) pending.answered = true;
+      pending = null;
+      phase = WAITING;
+    };
 
-  private failPoll(now: number, cause: FailCause, message: string, out: Decision[]): void {
-    if (this.pending) this.pending.answered = true;
-    this.pending = null;
-    this.phase = 'waiting';
-    this.failPollAfterAnswer(now, cause, message, out);
-  }
+    const failPoll = (cause: FailCause, message: string): void => {
+      settle();
+      const server = servers[serverIndex];
+      const failed = currentTarget();
+      failures++;
+      server.failedSinceResolve = true;
+      const retryS = jittered(backoffS(failures, minS, maxS), random);
+      nextPollMs = now + retryS * 1000;
+      out.push({ type: 'backoff', cause: cause, host: server.host, address: failed ? failed.address : '', failures: failures, retryInS: retryS, message: message });
+      advance();
+      persist('backoff');
+    };
 
-  private failPollAfterAnswer(now: number, cause: FailCause, message: string, out: Decision[]): void {
-    const server = this.servers[this.serverIndex];
-    const failed = this.currentTarget();
-    this.failures++;
-    server.failedSinceResolve = true;
-    const retryS = jittered(backoffS(this.failures, this.config.minIntervalS, this.config.maxIntervalS), this.random);
-    this.nextPollMs = now + retryS * 1000;
-    out.push({ type: 'backoff', cause: cause, host: server.host, address: failed ? failed.address : '', failures: this.failures, retryInS: retryS, message: message });
-    this.advance(now, out);
-    this.persist(now, 'backoff', out);
-  }
+    const onDnsError = (message: string): void => {
+      const server = servers[serverIndex];
+      server.dnsErrorAtMs = now;
+      phase = WAITING;
+      if (!currentTarget()) advance();
+      const retryMs = resolveAllowedAtMs(server) - now;
+      out.push({ type: 'backoff', cause: 'dns-error', host: server.host, address: '', failures: failures, retryInS: retryMs / 1000, message: message });
+    };
 
-  private pollIfDue(now: number, out: Decision[]): void {
-    if (this.phase !== 'waiting' || now < this.nextPollMs) return;
-    let slot = this.currentTarget();
-    const server = this.servers[this.serverIndex];
-    if (server.isName && (server.addresses.length === 0 || now >= server.ttlUntilMs) && now >= this.resolveAllowedAtMs(server)) {
-      this.phase = 'resolving';
-      this.resolvingHost = server.host;
-      this.resolveDeadlineMs = now + DNS_TIMEOUT_S * 1000;
-      out.push({ type: 'resolve', host: server.host });
-      return;
-    }
-    if (!slot) {
-      this.advance(now, out);
-      slot = this.currentTarget();
+    const start = (): void => {
+      if (phase !== IDLE) return;
+      phase = WAITING;
+      const startupS = c.startupDelayMinS + random() * (c.startupDelayMaxS - c.startupDelayMinS);
+      startupUntilMs = now + startupS * 1000;
+      nextPollMs = startupUntilMs;
+      const s = restoredSnapshot;
+      restoredSnapshot = null;
+      if (s) {
+        // Time while powered off is assumed to be zero: every wait resumes where it was saved.
+        if (s.z >= 0) lastSendMs = now - s.z * 1000;
+        for (var i = 0; i < s.slots.length; i++) {
+          const saved = s.slots[i];
+          let server: ServerSlot | null = null;
+          for (var j = 0; j < servers.length && !server; j++) {
+            if (servers[j].host === saved.h) server = servers[j];
+          }
+          if (!server) continue;
+          let slot = findSlot(server.addresses, saved.a, saved.p);
+          if (!slot && server.isName && server.addresses.length < MAX_ADDRESSES_PER_SERVER) {
+            slot = newSlot(saved.a, saved.p);
+            server.addresses.push(slot);
+          }
+          if (!slot) continue;
+          slot.rateFloorS = Math.min(saved.r, maxS);
+          slot.intervalS = Math.min(Math.max(saved.i, minS, slot.rateFloorS), maxS);
+          if (saved.z >= 0) slot.lastSendMs = now - saved.z * 1000;
+        }
+        // The random startup delay goes on top of the saved waits. A device saves its state moments after each
+        // request, so after a mass power-on every saved wait ends minInterval after the same instant: without the
+        // delay the whole fleet would come back in one second (found by the fleet simulator, bench/fleet).
+        if (lastSendMs !== null) nextPollMs = Math.max(nextPollMs, lastSendMs + minS * 1000 + startupS * 1000);
+        if (s.f > 0) nextPollMs = Math.max(nextPollMs, now + s.w * 1000 + startupS * 1000);
+      }
+      // After a restore, the saved holds may rule out the first address.
+      if (!currentTarget() && !(servers[0].isName && servers[0].addresses.length === 0)) advance(true);
+      stopIfHopeless();
+    };
+
+    const addHold = (hold: Hold): void => {
+      if (holds.length >= MAX_HOLDS) holds.shift();
+      holds.push(hold);
+    };
+
+    const onReply = (event: Extract<SchedulerEvent, { type: 'reply' }>): void => {
+      const p = pending && pending.id === event.requestId ? pending : null;
+      const verdict = judgeReply(p, { from: event.from, bytes: event.bytes, nowMs: now, t1: event.t1, t4: event.t4 }, c.timeoutS * 1000, c.maxRootDistanceS);
+      if (verdict.kind === 'reject') {
+        if (typeof KISSTIME_FIRMWARE === 'undefined') out.push({ type: 'reject', reason: verdict.reason, host: p ? p.host : '', address: event.from.address, port: event.from.port });
+        return;
+      }
+      if (!p) return;
+      const server = servers[serverIndex];
+      // The request went to the current target, and DNS cannot move addresses while it is in flight.
+      const slot = findSlot(server.addresses, p.address, p.port) as AddressSlot;
+      if (verdict.kind === 'kiss') {
+        const action = verdict.action;
+        if (action !== 'ignore') {
+          settle();
+          lastKiss = { code: verdict.code, host: p.host, address: p.address };
+        }
+        if (action === 'hold') addHold({ h: p.host, a: p.address, p: p.port, c: verdict.code });
+        if (action === 'slow-down') {
+          slot.rateFloorS = intervalAfterRate(Math.max(slot.intervalS, slot.rateFloorS), verdict.poll, maxS);
+          if (slot.intervalS < slot.rateFloorS) slot.intervalS = slot.rateFloorS;
+          nextPollMs = now + jittered(slot.intervalS, random) * 1000;
+        }
+        out.push({ type: 'kiss', code: verdict.code, action: action, host: p.host, address: p.address, port: p.port, intervalS: action === 'hold' ? 0 : slot.intervalS });
+        if (action === 'hold') {
+          advance();
+          // Another server may be asked at once (the global floor still applies); the refusing one never again.
+          nextPollMs = now;
+          persist('hold');
+          stopIfHopeless();
+        } else if (action === 'slow-down') {
+          persist('rate');
+        } else if (action === 'failed-poll') {
+          failPoll('kiss', 'kiss ' + verdict.code + ' (no time from this server yet)');
+        }
+        return;
+      }
+
+      settle();
+      failures = 0;
+      server.failedSinceResolve = false;
+      const sample = verdict.sample;
+      const previous = bestInFilter(filter, now);
+      addToFilter(filter, { offsetS: sample.offsetS, delayS: sample.delayS, atMs: now });
+      const oldInterval = slot.intervalS;
+      if (previous) {
+        // "As performance permits": lengthen while samples agree, shorten when the clock runs away.
+        if (Math.abs(sample.offsetS - previous.offsetS) > OFFSET_JUMP_S) slot.intervalS = Math.max(minS, slot.rateFloorS, slot.intervalS / 4);
+        else slot.intervalS = Math.min(maxS, slot.intervalS * 2);
+      }
+      const waitS = jittered(slot.intervalS, random);
+      nextPollMs = now + waitS * 1000;
+      lastSample = sample;
+      lastSampleMs = now;
+      const best = bestInFilter(filter, now) as FilterEntry;
+      out.push({ type: 'sample', sample: sample, offsetS: best.offsetS, delayS: best.delayS, intervalS: slot.intervalS, nextInS: waitS });
+      if (slot.intervalS !== oldInterval) persist('interval');
+      else if (lastSamplePersistMs === null || now - lastSamplePersistMs >= slot.intervalS * 1000) persist('sample');
+    };
+
+    const onDns = (addresses: string[], ttlS: number): void => {
+      if (!addresses || addresses.length === 0) {
+        onDnsError('no addresses');
+        return;
+      }
+      const server = servers[serverIndex];
+      const current = server.addresses[addressIndex];
+      const next: AddressSlot[] = [];
+      for (var i = 0; i < addresses.length && next.length < MAX_ADDRESSES_PER_SERVER; i++) {
+        next.push(findSlot(server.addresses, addresses[i], server.port) || newSlot(addresses[i], server.port));
+      }
+      server.addresses = next;
+      server.resolvedAtMs = now;
+      server.ttlUntilMs = now + (ttlS > 0 ? ttlS : 0) * 1000;
+      server.dnsErrorAtMs = null;
+      addressIndex = current ? Math.max(0, next.indexOf(current)) : 0;
+      phase = WAITING;
+    };
+
+    const onSyncNow = (): void => {
+      if (typeof KISSTIME_FIRMWARE !== 'undefined') return;
+      if (phase !== WAITING) {
+        // Not started, stopped, or busy until the request or lookup under way ends.
+        out.push({ type: 'deferred', untilMs: wakeAtMs(), reason: phase === IDLE ? 'not-started' : PHASES[phase] as DeferReason });
+        return;
+      }
+      let until = now;
+      let reason: DeferReason = 'floor';
+      const consider = (atMs: number, why: DeferReason): void => {
+        if (atMs > until) {
+          until = atMs;
+          reason = why;
+        }
+      };
+      consider(startupUntilMs, 'startup-delay');
+      if (lastSendMs !== null) {
+        consider(lastSendMs + FLOOR_S * 1000, 'floor');
+        consider(lastSendMs + minS * 1000, 'min-interval');
+      }
+      const target = currentTarget();
+      if (target && target.lastSendMs !== null && target.rateFloorS > 0) consider(target.lastSendMs + target.rateFloorS * 1000, 'rate-limited');
+      if (failures > 0) consider(nextPollMs, 'backoff');
+      if (until <= now) {
+        nextPollMs = now;
+        return;
+      }
+      out.push({ type: 'deferred', untilMs: until, reason: reason });
+      if (nextPollMs > until) nextPollMs = until;
+    };
+
+    const pollIfDue = (): void => {
+      if (phase !== WAITING || now < nextPollMs) return;
+      let slot = currentTarget();
+      const server = servers[serverIndex];
+      if (server.isName && (server.addresses.length === 0 || now >= server.ttlUntilMs) && now >= resolveAllowedAtMs(server)) {
+        phase = RESOLVING;
+        deadlineMs = now + DNS_TIMEOUT_S * 1000;
+        out.push({ type: 'resolve', host: server.host });
+        return;
+      }
       if (!slot) {
-        if (!this.hasAnyHope()) this.stop('every configured server has refused us (DENY/RSTR)', out);
-        else this.nextPollMs = Math.max(now + FLOOR_S * 1000, this.nextResolveMs());
+        advance();
+        slot = currentTarget();
+        if (!slot) {
+          if (!stopIfHopeless()) {
+            // The soonest any name may be looked up again.
+            let at = -1;
+            for (var i = 0; i < servers.length; i++) {
+              if (!servers[i].isName) continue;
+              const t = resolveAllowedAtMs(servers[i]);
+              if (at < 0 || t < at) at = t;
+            }
+            nextPollMs = Math.max(now + FLOOR_S * 1000, at);
+          }
+          return;
+        }
+        if (servers[serverIndex] !== server) {
+          pollIfDue();
+          return;
+        }
+      }
+      let earliest = now;
+      if (lastSendMs !== null) earliest = Math.max(earliest, lastSendMs + FLOOR_S * 1000);
+      if (slot.lastSendMs !== null) earliest = Math.max(earliest, slot.lastSendMs + Math.max(FLOOR_S, slot.rateFloorS) * 1000);
+      if (earliest > now) {
+        nextPollMs = earliest;
         return;
       }
-      if (this.servers[this.serverIndex] !== server) {
-        this.pollIfDue(now, out);
-        return;
+      const nonce = makeNonce(random);
+      const id = nextRequestId++;
+      pending = { id: id, host: server.host, address: slot.address, port: slot.port, nonce: nonce, sentMs: now, answered: false };
+      deadlineMs = now + c.timeoutS * 1000;
+      phase = IN_FLIGHT;
+      lastSendMs = now;
+      slot.lastSendMs = now;
+      out.push({ type: 'send', requestId: id, host: server.host, address: slot.address, port: slot.port, bytes: encodeRequest(nonce) });
+      if (!sentSinceStart) {
+        // One write per boot is enough to keep a reboot loop to the floor even before any reply is saved.
+        sentSinceStart = true;
+        persist('first-send');
       }
-    }
-    let earliest = now;
-    if (this.lastSendMs !== null) earliest = Math.max(earliest, this.lastSendMs + FLOOR_S * 1000);
-    if (slot.lastSendMs !== null) earliest = Math.max(earliest, slot.lastSendMs + Math.max(FLOOR_S, slot.rateFloorS) * 1000);
-    if (earliest > now) {
-      this.nextPollMs = earliest;
-      return;
-    }
-    const s = this.servers[this.serverIndex];
-    const nonce = makeNonce(this.random);
-    const id = this.nextRequestId++;
-    this.pending = { id: id, host: s.host, address: slot.address, port: slot.port, nonce: nonce, sentMs: now, answered: false };
-    this.pendingDeadlineMs = now + this.config.timeoutS * 1000;
-    this.phase = 'in-flight';
-    this.lastSendMs = now;
-    slot.lastSendMs = now;
-    out.push({ type: 'send', requestId: id, host: s.host, address: slot.address, port: slot.port, bytes: encodeRequest(nonce) });
-    if (!this.sentSinceStart) {
-      // One write per boot is enough to keep a reboot loop to the floor even before any reply is saved.
-      this.sentSinceStart = true;
-      this.persist(now, 'first-send', out);
-    }
-  }
+    };
 
-  private wakeAtMs(): number | null {
-    if (this.phase === 'idle' || this.phase === 'stopped') return null;
-    if (this.phase === 'in-flight') return this.pendingDeadlineMs;
-    if (this.phase === 'resolving') return this.resolveDeadlineMs;
-    return this.nextPollMs;
-  }
+    this.handle = (event: SchedulerEvent): Decision[] => {
+      out = [];
+      now = event.nowMs;
+      const type = event.type;
+      if (type === 'start') start();
+      else if (type === 'reply') onReply(event);
+      else if (type === 'timeout' || type === 'send-error') {
+        if (pending && pending.id === event.requestId) failPoll(type, type === 'timeout' ? timeoutMessage : event.message);
+      } else if (type === 'dns' || type === 'dns-error') {
+        // Only the answer for the name being looked up counts; a late one is ignored.
+        if (phase === RESOLVING && event.host === servers[serverIndex].host) {
+          if (type === 'dns') onDns(event.addresses, event.ttlS);
+          else onDnsError(event.message);
+        }
+      } else if (type === 'sync-now') onSyncNow();
+      else if (type === 'clock-stepped') shiftFilter(filter, event.stepS);
+      // Deadlines that pass without an event: an unanswered request, a resolver that never answers.
+      if (phase === IN_FLIGHT && now >= deadlineMs) failPoll('timeout', timeoutMessage);
+      if (phase === RESOLVING && now >= deadlineMs) onDnsError('resolver did not answer');
+      pollIfDue();
+      out.push({ type: 'wake', atMs: wakeAtMs() });
+      return out;
+    };
 
-  private currentTarget(): AddressSlot | null {
-    const server = this.servers[this.serverIndex];
-    const slot = server ? server.addresses[this.addressIndex] : null;
-    return slot && !this.isHeld(slot) ? slot : null;
-  }
+    this.restoreNote = restored.note;
+    if (typeof KISSTIME_FIRMWARE === 'undefined') this.status = (nowMs: number): SchedulerStatus => {
+      const best = bestInFilter(filter, nowMs);
+      const target = currentTarget();
+      return {
+        phase: PHASES[phase],
+        nextMs: wakeAtMs(),
+        failures: failures,
+        offsetS: best ? best.offsetS : null,
+        lastSample: lastSample,
+        lastSampleMs: lastSampleMs,
+        lastKiss: lastKiss,
+        holds: holds,
+        target: target ? { host: servers[serverIndex].host, address: target.address, port: target.port } : null,
+        stoppedReason: stoppedReason,
+        restoreNote: this.restoreNote,
+      };
+    };
 
-  private isHeld(slot: AddressSlot): boolean {
-    for (var i = 0; i < this.holds.length; i++) {
-      if (this.holds[i].a === slot.address && this.holds[i].p === slot.port) return true;
-    }
-    return false;
-  }
+    this.offsetS = (nowMs: number): number | null => {
+      const best = bestInFilter(filter, nowMs);
+      return best ? best.offsetS : null;
+    };
 
-  /** Moves the cursor to the next address that has not refused us, across servers; reports a failover. */
-  private advance(now: number, out: Decision[]): void {
-    const fromServer = this.servers[this.serverIndex];
-    const fromSlot = fromServer.addresses[this.addressIndex];
-    const total = this.servers.length;
-    let si = this.serverIndex;
-    let ai = this.addressIndex + 1;
-    for (var step = 0; step <= total; step++) {
-      const server = this.servers[si];
-      for (; ai < server.addresses.length; ai++) {
-        if (!this.isHeld(server.addresses[ai])) break;
-      }
-      if (ai < server.addresses.length || (server.isName && server !== fromServer && now >= this.resolveAllowedAtMs(server))) break;
-      si = (si + 1) % total;
-      ai = 0;
-    }
-    this.serverIndex = si;
-    this.addressIndex = ai < this.servers[si].addresses.length ? ai : 0;
-    const to = this.servers[si];
-    const toSlot = to.addresses[this.addressIndex];
-    const toAddress = toSlot ? toSlot.address : '';
-    if (to !== fromServer || toSlot !== fromSlot) {
-      out.push({ type: 'failover', fromHost: fromServer.host, fromAddress: fromSlot ? fromSlot.address : '', toHost: to.host, toAddress: toAddress });
-    }
-  }
-
-  /** After a restore, the saved holds may rule out the first address. */
-  private skipToUsable(now: number): void {
-    if (this.currentTarget() || (this.servers[0].isName && this.servers[0].addresses.length === 0)) return;
-    this.advance(now, []);
-  }
-
-  /** Whether any server could still be asked: a usable address, or a name that may resolve to a new one. */
-  private hasAnyHope(): boolean {
-    for (var i = 0; i < this.servers.length; i++) {
-      const server = this.servers[i];
-      if (server.isName) return true;
-      for (var j = 0; j < server.addresses.length; j++) {
-        if (!this.isHeld(server.addresses[j])) return true;
-      }
-    }
-    return false;
-  }
-
-  private resolveAllowedAtMs(server: ServerSlot): number {
-    let at = server.ttlUntilMs;
-    if (server.failedSinceResolve && server.resolvedAtMs !== null) at = Math.max(at, server.resolvedAtMs + DNS_RETRY_AFTER_FAILURE_S * 1000);
-    if (server.dnsErrorAtMs !== null) at = Math.max(at, server.dnsErrorAtMs + DNS_RETRY_AFTER_FAILURE_S * 1000);
-    // A name whose every address refused us is worth a fresh look only hourly (pools rotate addresses).
-    if (server.addresses.length > 0 && server.resolvedAtMs !== null && this.allHeld(server)) at = Math.max(at, server.resolvedAtMs + DNS_RETRY_AFTER_FAILURE_S * 1000);
-    return at;
-  }
-
-  private allHeld(server: ServerSlot): boolean {
-    for (var i = 0; i < server.addresses.length; i++) {
-      if (!this.isHeld(server.addresses[i])) return false;
-    }
-    return true;
-  }
-
-  private nextResolveMs(): number {
-    let at = -1;
-    for (var i = 0; i < this.servers.length; i++) {
-      if (!this.servers[i].isName) continue;
-      const t = this.resolveAllowedAtMs(this.servers[i]);
-      if (at < 0 || t < at) at = t;
-    }
-    return at;
-  }
-
-  private addHold(hold: Hold): void {
-    if (this.holds.length >= MAX_HOLDS) this.holds.shift();
-    this.holds.push(hold);
-  }
-
-  private stop(reason: string, out: Decision[]): void {
-    if (this.phase === 'stopped') return;
-    this.phase = 'stopped';
-    this.stoppedReason = reason;
-    out.push({ type: 'stopped', reason: reason });
-  }
-
-  private persist(now: number, reason: PersistReason, out: Decision[]): void {
-    if (reason === 'sample' || reason === 'interval') this.lastSamplePersistMs = now;
-    out.push({ type: 'persist', reason: reason, snapshot: this.snapshot(now) });
-  }
-
-  private serverByHost(host: string): ServerSlot | null {
-    for (var i = 0; i < this.servers.length; i++) {
-      if (this.servers[i].host === host) return this.servers[i];
-    }
-    return null;
+    this.snapshot = snapshot;
   }
 }

@@ -55,8 +55,29 @@ function isInt(v: unknown, min: number, max: number): boolean {
   return typeof v === 'number' && v === Math.floor(v) && v >= min && v <= max;
 }
 
-function isText(v: unknown, maxLength: number): boolean {
-  return typeof v === 'string' && v.length <= maxLength;
+function isList(v: unknown): boolean {
+  return !!v && typeof (v as unknown[]).length === 'number';
+}
+
+const MAX_SECONDS = 1 << 30;
+
+/** Per field: [min, max] for an integer, [max length] for a text. */
+type Shape = { [field: string]: number[] };
+const HOLD: Shape = { h: [255], a: [64], p: [1, 65535], c: [4] };
+const SLOT: Shape = { h: [255], a: [64], p: [1, 65535], i: [0, MAX_SECONDS], r: [0, MAX_SECONDS], z: [-1, MAX_SECONDS] };
+const LAST: Shape = { o: [-MAX_SECONDS * 1024, MAX_SECONDS * 1024], d: [-MAX_SECONDS, MAX_SECONDS], s: [0, 16], h: [255] };
+
+/** A copy holding only the shape's fields, or null if any is missing or out of range. */
+function checked<T>(v: unknown, shape: Shape): T | null {
+  if (!v || typeof v !== 'object') return null;
+  const out: { [field: string]: unknown } = {};
+  for (var field in shape) {
+    const x = (v as { [field: string]: unknown })[field];
+    const limits = shape[field];
+    if (limits.length === 1 ? !(typeof x === 'string' && x.length <= limits[0]) : !isInt(x, limits[0], limits[1])) return null;
+    out[field] = x;
+  }
+  return out as T;
 }
 
 function isConfigured(host: string, servers: ServerSpec[]): boolean {
@@ -68,11 +89,11 @@ function isConfigured(host: string, servers: ServerSpec[]): boolean {
 
 /** Schema 1 kept holds as "address|port|code" strings and one global interval. */
 function migrateFromV1(raw: { [k: string]: unknown }): StateSnapshot | null {
-  const held = raw.held;
-  if (!held || typeof (held as unknown[]).length !== 'number') return null;
+  const held = raw.held as unknown[];
+  if (!isList(held)) return null;
   const holds: Hold[] = [];
-  for (var i = 0; i < (held as unknown[]).length && holds.length < MAX_HOLDS; i++) {
-    const parts = String((held as unknown[])[i]).split('|');
+  for (var i = 0; i < held.length && holds.length < MAX_HOLDS; i++) {
+    const parts = String(held[i]).split('|');
     if (parts.length !== 3) continue;
     holds.push({ h: '', a: parts[0], p: parseInt(parts[1], 10) || 123, c: parts[2] });
   }
@@ -85,41 +106,37 @@ function migrateFromV1(raw: { [k: string]: unknown }): StateSnapshot | null {
  * scheduler then starts politely from scratch (startup delay, minimum interval).
  */
 export function restoreSnapshot(raw: unknown, servers: ServerSpec[]): RestoreResult {
-  if (raw === null || raw === undefined) return { snapshot: null, note: 'no saved state' };
-  if (typeof raw !== 'object') return { snapshot: null, note: 'saved state is not an object' };
+  let note = 'no saved state';
   const r = raw as { [k: string]: unknown };
   let s: StateSnapshot | null = null;
-  if (r.v === 1) {
-    s = migrateFromV1(r);
-    if (!s) return { snapshot: null, note: 'saved state (schema 1) is corrupt' };
-  } else if (r.v === SCHEMA_VERSION) {
-    if (!isInt(r.f, 0, 1000000) || !isInt(r.w, 0, 1 << 30) || !isInt(r.z, -1, 1 << 30)) return { snapshot: null, note: 'saved state is corrupt' };
-    if (!r.holds || typeof (r.holds as unknown[]).length !== 'number' || !r.slots || typeof (r.slots as unknown[]).length !== 'number') {
-      return { snapshot: null, note: 'saved state is corrupt' };
-    }
-    s = { v: SCHEMA_VERSION, f: r.f as number, w: r.w as number, z: r.z as number, holds: [], slots: [], last: null };
-    const holds = r.holds as unknown[];
-    for (var i = 0; i < holds.length && s.holds.length < MAX_HOLDS; i++) {
-      const h = holds[i] as Hold;
-      if (!h || !isText(h.h, 255) || !isText(h.a, 64) || !isInt(h.p, 1, 65535) || !isText(h.c, 4)) return { snapshot: null, note: 'saved state has a corrupt hold' };
-      s.holds.push({ h: h.h, a: h.a, p: h.p, c: h.c });
-    }
-    const slots = r.slots as unknown[];
-    for (var j = 0; j < slots.length && j < 64; j++) {
-      const sl = slots[j] as SlotState;
-      if (!sl || !isText(sl.h, 255) || !isText(sl.a, 64) || !isInt(sl.p, 1, 65535) || !isInt(sl.i, 0, 1 << 30) || !isInt(sl.r, 0, 1 << 30) || !isInt(sl.z, -1, 1 << 30)) {
-        return { snapshot: null, note: 'saved state has a corrupt server entry' };
+  if (raw !== null && raw !== undefined) {
+    note = 'saved state is not an object';
+    if (typeof raw === 'object') {
+      note = 'saved state is corrupt';
+      if (r.v === 1) {
+        s = migrateFromV1(r);
+        note = s ? 'saved state migrated from schema 1' : 'saved state (schema 1) is corrupt';
+      } else if (r.v !== SCHEMA_VERSION) {
+        note = 'saved state has unknown schema ' + JSON.stringify(r.v);
+      } else if (isInt(r.f, 0, 1000000) && isInt(r.w, 0, MAX_SECONDS) && isInt(r.z, -1, MAX_SECONDS) && isList(r.holds) && isList(r.slots)) {
+        s = { v: SCHEMA_VERSION, f: r.f as number, w: r.w as number, z: r.z as number, holds: [], slots: [], last: checked<LastSample>(r.last, LAST) };
+        const holds = r.holds as unknown[];
+        for (var i = 0; i < holds.length && s && s.holds.length < MAX_HOLDS; i++) {
+          const h = checked<Hold>(holds[i], HOLD);
+          if (h) s.holds.push(h);
+          else s = null;
+        }
+        const slots = r.slots as unknown[];
+        for (var j = 0; j < slots.length && s && j < 64; j++) {
+          const sl = checked<SlotState>(slots[j], SLOT);
+          if (sl) s.slots.push(sl);
+          else s = null;
+        }
+        note = s ? 'saved state restored' : 'saved state has a corrupt hold or server entry';
       }
-      s.slots.push({ h: sl.h, a: sl.a, p: sl.p, i: sl.i, r: sl.r, z: sl.z });
     }
-    const last = r.last as LastSample | null;
-    if (last && isInt(last.o, -(1 << 30) * 1024, (1 << 30) * 1024) && isInt(last.d, -(1 << 30), 1 << 30) && isInt(last.s, 0, 16) && isText(last.h, 255)) {
-      s.last = { o: last.o, d: last.d, s: last.s, h: last.h };
-    }
-  } else {
-    return { snapshot: null, note: 'saved state has unknown schema ' + JSON.stringify(r.v) };
   }
-
+  if (!s) return { snapshot: null, note: note };
   // Holds and intervals for servers no longer configured are dropped; those still configured survive.
   const keptHolds: Hold[] = [];
   for (var k = 0; k < s.holds.length; k++) {
@@ -131,5 +148,5 @@ export function restoreSnapshot(raw: unknown, servers: ServerSpec[]): RestoreRes
   }
   s.holds = keptHolds;
   s.slots = keptSlots;
-  return { snapshot: s, note: r.v === 1 ? 'saved state migrated from schema 1' : 'saved state restored' };
+  return { snapshot: s, note: note };
 }

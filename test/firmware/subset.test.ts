@@ -8,10 +8,10 @@ import { firmware } from './firmware-fixture';
 const ISSUE_BUDGET_BYTES = 8192;
 const ESPRUINO_SNTP_BYTES = 4084;
 /**
- * NOT the issue's budget: a ceiling just above today's size, so the bundle cannot grow unnoticed while the
- * 8 KB budget is still out of reach (see firmware/README.md "Size").
+ * NOT the issue's budget: a ceiling just above today's size (17,215 bytes), so the bundle cannot grow unnoticed
+ * while the 8 KB budget is still out of reach (see firmware/README.md "Size").
  */
-const CURRENT_CEILING_BYTES = 22 * 1024;
+const CURRENT_CEILING_BYTES = 17 * 1024;
 
 describe('firmware bundle', () => {
   it('uses only the syntax and built-ins Espruino has', async () => {
