@@ -3,6 +3,7 @@
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { ClientConfigInput, parseDurationS } from '../../core';
 
 export type FlagKind = 'switch' | 'value';
 
@@ -64,4 +65,50 @@ export function processIo(): CliIo {
 /** Seconds with a sign and microseconds: "+0.000123". */
 export function signedSeconds(s: number): string {
   return (s >= 0 ? '+' : '') + s.toFixed(6);
+}
+
+/** "1s-5m", "0-0" or one duration for both ends. */
+export function parseStartupDelay(text: string): { min: number; max: number } | null {
+  const parts = text.split('-');
+  if (parts.length > 2) return null;
+  const min = parseDurationS(parts[0]);
+  const max = parts.length === 2 ? parseDurationS(parts[1]) : min;
+  return min >= 0 && max >= min ? { min, max } : null;
+}
+
+const CLIENT_FIELD_FLAGS: { [field: string]: string } = {
+  minInterval: '--min-interval', maxInterval: '--max-interval', startupDelayMin: '--startup-delay', startupDelayMax: '--startup-delay',
+  timeout: '--timeout',
+};
+
+/**
+ * The polling flags sync and serve share, as the core's config input. Only the flags' own form is checked
+ * here; the policy (floors, ranges) is the core's, and its refusals are named by clientFlagMessage.
+ */
+export function clientConfigFromFlags(
+  servers: string[], values: { [flag: string]: string | undefined }, lan: boolean,
+): { ok: true; config: ClientConfigInput } | { ok: false; message: string } {
+  const config: ClientConfigInput = { servers, lanServer: lan };
+  for (const [flag, field] of [['--min-interval', 'minInterval'], ['--max-interval', 'maxInterval'], ['--timeout', 'timeout']] as const) {
+    const value = values[flag];
+    if (value === undefined) continue;
+    if (!(parseDurationS(value) >= 0)) return { ok: false, message: flag + ': not a duration: ' + JSON.stringify(value) + ' (write e.g. "34m")' };
+    config[field] = value;
+  }
+  const delayText = values['--startup-delay'];
+  if (delayText !== undefined) {
+    const delay = parseStartupDelay(delayText);
+    if (!delay) return { ok: false, message: '--startup-delay: expected MIN-MAX durations, e.g. "1s-5m": ' + JSON.stringify(delayText) };
+    config.startupDelayMin = delay.min;
+    config.startupDelayMax = delay.max;
+  }
+  return { ok: true, config };
+}
+
+/** A core config refusal, reworded to name the flag the user typed (serversFlag names where servers came from). */
+export function clientFlagMessage(field: string, message: string, serversFlag: string): string {
+  const text = message.substring(message.indexOf(': ') + 2).replace('mark it as your LAN server to go lower', 'if you run them, say so with --lan to go lower');
+  if (field.startsWith('servers')) return serversFlag + ': ' + text;
+  const flag = CLIENT_FIELD_FLAGS[field];
+  return flag ? flag + ': ' + text : message;
 }

@@ -6,7 +6,7 @@ import { formatDurationS, formatServerStats, parseDurationS, ServerConfigInput, 
 import { KisstimeClient } from '../client';
 import { NodeClock } from '../clock';
 import { createServer, KisstimeServer, UpstreamReport } from '../server';
-import { CliIo, defaultStatePath, parseArgs, processIo, signedSeconds } from './args';
+import { CliIo, clientConfigFromFlags, clientFlagMessage, defaultStatePath, parseArgs, processIo, signedSeconds } from './args';
 
 const USAGE = 'usage: kisstime serve --listen ADDR:PORT [--upstream HOST[:PORT]]... [--local-stratum N]\n'
   + '                     [--allow CIDR]... [--deny CIDR]... [--rate-interval D] [--rate-burst N] [--rate-leak N]\n'
@@ -28,10 +28,6 @@ const FLAGS = {
 const SERVER_FIELD_FLAGS: { [field: string]: string } = {
   allow: '--allow', deny: '--deny', rateInterval: '--rate-interval', rateBurst: '--rate-burst', rateLeak: '--rate-leak',
   maxClients: '--max-clients', localStratum: '--local-stratum',
-};
-
-const CLIENT_FIELD_FLAGS: { [field: string]: string } = {
-  minInterval: '--min-interval', maxInterval: '--max-interval', startupDelayMin: '--startup-delay', startupDelayMax: '--startup-delay',
 };
 
 /** Pulls the flags that may be given more than once out of args, since parseArgs keeps only the last value. */
@@ -63,14 +59,6 @@ export function parseListen(text: string): { address: string; port: number } | n
   const port = parseInt(m[2], 10);
   if (!(port >= 0 && port <= 65535)) return null;
   return { address: m[1] === '' ? '0.0.0.0' : m[1], port };
-}
-
-function parseStartupDelay(text: string): { min: number; max: number } | null {
-  const parts = text.split('-');
-  if (parts.length > 2) return null;
-  const min = parseDurationS(parts[0]);
-  const max = parts.length === 2 ? parseDurationS(parts[1]) : min;
-  return min >= 0 && max >= min ? { min, max } : null;
 }
 
 function flagMessage(table: { [field: string]: string }, field: string, message: string): string {
@@ -141,23 +129,16 @@ export async function run(args: string[], io: CliIo = processIo()): Promise<numb
   let client: KisstimeClient | null = null;
   const statePath = v['--state'] || defaultStatePath();
   if (upstreams.length > 0) {
-    const config: { [k: string]: unknown } = { servers: upstreams, lanServer: parsed.switches['--lan'] === true };
-    if (v['--min-interval'] !== undefined) config.minInterval = v['--min-interval'];
-    if (v['--max-interval'] !== undefined) config.maxInterval = v['--max-interval'];
-    if (v['--startup-delay'] !== undefined) {
-      const delay = parseStartupDelay(v['--startup-delay']);
-      if (!delay) {
-        io.err('kisstime serve: --startup-delay: expected MIN-MAX durations, e.g. "1s-5m": ' + JSON.stringify(v['--startup-delay']) + '\n');
-        return 2;
-      }
-      config.startupDelayMin = delay.min;
-      config.startupDelayMax = delay.max;
+    const flags = clientConfigFromFlags(upstreams, v, parsed.switches['--lan'] === true);
+    if (!flags.ok) {
+      io.err('kisstime serve: ' + flags.message + '\n');
+      return 2;
     }
     try {
-      client = new KisstimeClient({ config, statePath, clock });
+      client = new KisstimeClient({ config: flags.config, statePath, clock });
     } catch (error) {
       const e = error as Error & { field?: string };
-      const text = e.field && e.field.startsWith('servers') ? '--upstream: ' + e.message.substring(e.message.indexOf(': ') + 2) : (e.field ? flagMessage(CLIENT_FIELD_FLAGS, e.field, e.message) : e.message);
+      const text = e.field ? clientFlagMessage(e.field, e.message, '--upstream') : e.message;
       io.err('kisstime serve: ' + text + '\n');
       return 2;
     }

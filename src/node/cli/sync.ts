@@ -1,11 +1,11 @@
 // kisstime sync HOST[:PORT]...: the long-running polite loop, one line per thing it does (or JSON lines), with its
 // state saved so that a restart, a crash loop or a one-off 'kisstime query' cannot make it ask sooner than allowed.
 
-import { ClientConfigInput, Decision, formatDurationS, parseDurationS } from '../../core';
+import { Decision, formatDurationS } from '../../core';
 import { KisstimeClient } from '../client';
 import { deferralExplanation, kissConsequence } from '../describe';
 import { SampleReport } from '../types';
-import { CliIo, defaultStatePath, parseArgs, processIo, signedSeconds } from './args';
+import { CliIo, clientConfigFromFlags, clientFlagMessage, defaultStatePath, parseArgs, processIo, signedSeconds } from './args';
 
 const USAGE = 'usage: kisstime sync HOST[:PORT]... [--state FILE] [--startup-delay MIN-MAX] [--min-interval D]\n'
   + '                    [--max-interval D] [--timeout D] [--lan] [--json]\n'
@@ -17,27 +17,6 @@ const FLAGS = {
 } as const;
 
 /** Config fields as the user spelled them on the command line. */
-const FIELD_FLAGS: { [field: string]: string } = {
-  minInterval: '--min-interval', maxInterval: '--max-interval', startupDelayMin: '--startup-delay', startupDelayMax: '--startup-delay',
-  timeout: '--timeout',
-};
-
-function configFlagMessage(field: string, message: string): string {
-  if (field.startsWith('servers')) return 'HOST: ' + message.substring(message.indexOf(': ') + 2);
-  const flag = FIELD_FLAGS[field];
-  const text = message.substring(message.indexOf(': ') + 2).replace('mark it as your LAN server to go lower', 'if you run them, say so with --lan to go lower');
-  return flag ? flag + ': ' + text : message;
-}
-
-/** "1s-5m", "0-0" or one duration for both ends. */
-function parseStartupDelay(text: string): { min: number; max: number } | null {
-  const parts = text.split('-');
-  if (parts.length > 2) return null;
-  const min = parseDurationS(parts[0]);
-  const max = parts.length === 2 ? parseDurationS(parts[1]) : min;
-  return min >= 0 && max >= min ? { min, max } : null;
-}
-
 function endpoint(host: string, address: string, port?: number): string {
   const a = address && address !== host ? ' (' + address + (port ? ' port ' + port : '') + ')' : (port ? ' port ' + port : '');
   return host + a;
@@ -111,24 +90,12 @@ export async function run(args: string[], io: CliIo = processIo()): Promise<numb
     return 2;
   }
   const v = parsed.values;
-  const config: ClientConfigInput = { servers: parsed.positionals, lanServer: parsed.switches['--lan'] === true };
-  for (const [flag, field] of [['--min-interval', 'minInterval'], ['--max-interval', 'maxInterval'], ['--timeout', 'timeout']] as const) {
-    if (v[flag] === undefined) continue;
-    if (!(parseDurationS(v[flag]) >= 0)) {
-      io.err('kisstime sync: ' + flag + ': not a duration: ' + JSON.stringify(v[flag]) + ' (write e.g. "34m")\n');
-      return 2;
-    }
-    config[field] = v[flag];
+  const flags = clientConfigFromFlags(parsed.positionals, v, parsed.switches['--lan'] === true);
+  if (!flags.ok) {
+    io.err('kisstime sync: ' + flags.message + '\n');
+    return 2;
   }
-  if (v['--startup-delay'] !== undefined) {
-    const delay = parseStartupDelay(v['--startup-delay']);
-    if (!delay) {
-      io.err('kisstime sync: --startup-delay: expected MIN-MAX durations, e.g. "1s-5m": ' + JSON.stringify(v['--startup-delay']) + '\n');
-      return 2;
-    }
-    config.startupDelayMin = delay.min;
-    config.startupDelayMax = delay.max;
-  }
+  const config = flags.config;
   const statePath = v['--state'] || defaultStatePath();
   const json = parsed.switches['--json'] === true;
 
@@ -137,7 +104,7 @@ export async function run(args: string[], io: CliIo = processIo()): Promise<numb
     client = new KisstimeClient({ config, statePath });
   } catch (error) {
     const e = error as Error & { field?: string };
-    io.err('kisstime sync: ' + (e.field ? configFlagMessage(e.field, e.message) : e.message) + '\n');
+    io.err('kisstime sync: ' + (e.field ? clientFlagMessage(e.field, e.message, 'HOST') : e.message) + '\n');
     return 2;
   }
 
