@@ -1,0 +1,225 @@
+// Kisstime in the fleet: every device runs the real core Scheduler, and this loop carries out its decisions the
+// way an adapter does (send, resolve, persist, wake), with the virtual network in place of sockets. No hooks:
+// the scheduler cannot tell it is simulated.
+
+import {
+  asciiToRefId, ClientConfig, ClientConfigInput, Decision, encodePacket, MODE_SERVER, ntpFromUnixSeconds, NtpTimestamp,
+  Scheduler, SchedulerEvent, validateClientConfig,
+} from '../../../src/core';
+import { REPLY_DENY, REPLY_NONE, REPLY_RATE, FleetNetwork } from '../network';
+import { FleetPolicy, PolicyContext, SERVER_ADDRESSES, SERVER_HOSTS } from '../policy';
+import { hash32, seededRandom } from '../random';
+import { DeviceClocks } from '../device-clocks';
+import { FleetRecorder } from '../recorder';
+
+/** Wall-clock seconds (Unix) at virtual time zero. */
+export const EPOCH_UNIX_S = 1_767_225_600;
+
+type ReplyEvent = Extract<SchedulerEvent, { type: 'reply' }>;
+
+export function kisstimeConfig(servers: number, overrides: ClientConfigInput): ClientConfig {
+  const input: ClientConfigInput = { servers: SERVER_HOSTS.slice(0, servers), ...overrides };
+  const r = validateClientConfig(input);
+  if (!r.ok) throw new Error('kisstime config refused: ' + r.message);
+  return r.config;
+}
+
+function readU32(b: Uint8Array, i: number): number {
+  return ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
+}
+
+export class KisstimeFleet implements FleetPolicy {
+  readonly name = 'kisstime' as const;
+  readonly label = 'Kisstime: the real core Scheduler (src/core/scheduler.ts), default configuration';
+  private readonly config: ClientConfig;
+  private readonly base: number;
+  private readonly seed: number;
+  private readonly network: FleetNetwork;
+  private readonly clocks: DeviceClocks;
+  private readonly recorder: FleetRecorder;
+  private readonly schedulers: (Scheduler | null)[];
+  /** What the device last persisted: survives power cuts, like flash. */
+  private readonly saved: unknown[];
+  private readonly boots: Uint32Array;
+  private readonly wakeAtMs: Float64Array;
+  private readonly replyAtMs: Float64Array;
+  private readonly replies: (ReplyEvent | null)[];
+  private readonly dnsAtMs: Float64Array;
+  private readonly dnsOk: Uint8Array;
+  private readonly dnsHost: string[];
+  private readonly addressToServer: { [address: string]: number };
+  /** Shared, never-mutated event parts: the scheduler only reads them, so one per server will do. */
+  private readonly endpoints: { address: string; port: number }[];
+  private readonly dnsAnswers: { [host: string]: string[] };
+  private stopped: number;
+  private handled: number;
+  private kissesHonoured: number;
+  private persists: number;
+
+  constructor(context: PolicyContext, config: ClientConfig) {
+    const n = context.count;
+    this.config = config;
+    this.base = context.base;
+    this.seed = context.seed;
+    this.network = context.network;
+    this.clocks = context.clocks;
+    this.recorder = context.recorder;
+    this.schedulers = new Array(n).fill(null);
+    this.saved = new Array(n).fill(null);
+    this.boots = new Uint32Array(n);
+    this.wakeAtMs = new Float64Array(n).fill(Infinity);
+    this.replyAtMs = new Float64Array(n).fill(Infinity);
+    this.replies = new Array(n).fill(null);
+    this.dnsAtMs = new Float64Array(n).fill(Infinity);
+    this.dnsOk = new Uint8Array(n);
+    this.dnsHost = new Array(n).fill('');
+    this.addressToServer = {};
+    this.endpoints = [];
+    this.dnsAnswers = {};
+    for (let s = 0; s < SERVER_ADDRESSES.length; s++) {
+      this.addressToServer[SERVER_ADDRESSES[s]] = s;
+      this.endpoints.push({ address: SERVER_ADDRESSES[s], port: config.servers[0].port });
+      this.dnsAnswers[SERVER_HOSTS[s]] = [SERVER_ADDRESSES[s]];
+    }
+    this.stopped = 0;
+    this.handled = 0;
+    this.kissesHonoured = 0;
+    this.persists = 0;
+  }
+
+  powerOn(i: number, nowMs: number): void {
+    const k = i - this.base;
+    // A fresh random stream per boot, seeded from the device (as the Espruino adapter seeds from its serial).
+    const random = seededRandom(hash32(this.seed, i, 1000 + this.boots[k]++));
+    const scheduler = new Scheduler(this.config, random, this.saved[k]);
+    this.schedulers[k] = scheduler;
+    this.apply(i, nowMs, scheduler.handle({ type: 'start', nowMs: nowMs }));
+  }
+
+  powerOff(i: number): void {
+    const k = i - this.base;
+    this.schedulers[k] = null;
+    this.wakeAtMs[k] = Infinity;
+    this.replyAtMs[k] = Infinity;
+    this.replies[k] = null;
+    this.dnsAtMs[k] = Infinity;
+  }
+
+  nextAtMs(i: number): number {
+    const k = i - this.base;
+    const a = this.wakeAtMs[k];
+    const b = this.replyAtMs[k];
+    const c = this.dnsAtMs[k];
+    return a < b ? (a < c ? a : c) : (b < c ? b : c);
+  }
+
+  step(i: number, nowMs: number): void {
+    const k = i - this.base;
+    const scheduler = this.schedulers[k];
+    if (!scheduler) return;
+    // Replies and DNS answers first: a reply that lands at its deadline still counts, as it would in an adapter.
+    if (this.replyAtMs[k] <= nowMs) {
+      const e = this.replies[k] as ReplyEvent;
+      this.replyAtMs[k] = Infinity;
+      this.replies[k] = null;
+      this.apply(i, nowMs, scheduler.handle(e));
+    }
+    if (this.dnsAtMs[k] <= nowMs) {
+      this.dnsAtMs[k] = Infinity;
+      const host = this.dnsHost[k];
+      const e: SchedulerEvent = this.dnsOk[k] === 1
+        ? { type: 'dns', nowMs: nowMs, host: host, addresses: this.dnsAnswers[host], ttlS: this.network.options.dnsTtlS }
+        : { type: 'dns-error', nowMs: nowMs, host: host, message: 'SERVFAIL' };
+      this.apply(i, nowMs, scheduler.handle(e));
+    }
+    if (this.wakeAtMs[k] <= nowMs) {
+      this.wakeAtMs[k] = Infinity;
+      this.apply(i, nowMs, scheduler.handle({ type: 'tick', nowMs: nowMs }));
+    }
+  }
+
+  clockErrorS(i: number, nowMs: number): number {
+    const scheduler = this.schedulers[i - this.base];
+    if (!scheduler) return NaN;
+    const offset = scheduler.offsetS(nowMs);
+    if (offset === null) return NaN;
+    return this.clocks.errorS(i, nowMs) + offset;
+  }
+
+  counters(): { [name: string]: number } {
+    return { schedulerEvents: this.handled, devicesStopped: this.stopped, kissesHonoured: this.kissesHonoured, persists: this.persists };
+  }
+
+  private apply(i: number, nowMs: number, decisions: Decision[]): void {
+    const k = i - this.base;
+    this.handled++;
+    for (let n = 0; n < decisions.length; n++) {
+      const d = decisions[n];
+      switch (d.type) {
+        case 'wake':
+          this.wakeAtMs[k] = d.atMs === null ? Infinity : d.atMs;
+          break;
+        case 'send':
+          this.send(i, d, nowMs);
+          break;
+        case 'resolve':
+          this.dnsOk[k] = this.network.resolve(i, nowMs) ? 1 : 0;
+          this.dnsHost[k] = d.host;
+          this.dnsAtMs[k] = nowMs + this.network.dnsMs;
+          break;
+        case 'persist':
+          this.saved[k] = d.snapshot;
+          this.persists++;
+          break;
+        case 'sample':
+          this.recorder.synced(i, nowMs);
+          break;
+        case 'kiss':
+          if (d.action !== 'ignore') this.kissesHonoured++;
+          break;
+        case 'stopped':
+          this.stopped++;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  /** The virtual server's answer, built with the core codec from the request the scheduler really sent. */
+  private send(i: number, d: Extract<Decision, { type: 'send' }>, nowMs: number): void {
+    const server = this.addressToServer[d.address];
+    const kind = this.network.request(i, server, nowMs);
+    if (kind === REPLY_NONE) return;
+    const net = this.network;
+    const atServerMs = nowMs + net.outMs;
+    const arriveMs = atServerMs + net.backMs;
+    const t1 = this.localTimestamp(i, nowMs);
+    const t4 = this.localTimestamp(i, arriveMs);
+    const serverTime = ntpFromUnixSeconds(EPOCH_UNIX_S + atServerMs / 1000 + net.serverOffsetS(server));
+    const origin: NtpTimestamp = { s: readU32(d.bytes, 40), f: readU32(d.bytes, 44) };
+    const kiss = kind === REPLY_RATE ? 'RATE' : (kind === REPLY_DENY ? 'DENY' : '');
+    const bytes = encodePacket({
+      leap: 0,
+      version: 4,
+      mode: MODE_SERVER,
+      stratum: kiss ? 0 : 2,
+      poll: 0,
+      precision: -20,
+      rootDelay: 0x00000100,
+      rootDispersion: 0x00000100,
+      refId: asciiToRefId(kiss || 'GPS'),
+      reference: serverTime,
+      origin: origin,
+      receive: serverTime,
+      transmit: serverTime,
+    });
+    this.replies[i - this.base] = { type: 'reply', nowMs: arriveMs, requestId: d.requestId, from: this.endpoints[server], bytes: bytes, t1: t1, t4: t4 };
+    this.replyAtMs[i - this.base] = arriveMs;
+  }
+
+  /** What the device's own (drifting) clock reads at true time atMs. */
+  private localTimestamp(i: number, atMs: number): NtpTimestamp {
+    return ntpFromUnixSeconds(EPOCH_UNIX_S + atMs / 1000 + this.clocks.errorS(i, atMs));
+  }
+}
