@@ -18,17 +18,8 @@ export interface SentRecord {
   port: number;
 }
 
-/** A small deterministic generator (mulberry32) so every virtual run can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return function () {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The same seeded generator the fleet simulator gives every device, so every virtual run can be replayed.
+export { seededRandom } from '../../bench/fleet/random';
 
 export function configOf(input: ClientConfigInput) {
   const r = validateClientConfig(input);
