@@ -8,6 +8,7 @@
 'use strict';
 
 const esbuild = require('esbuild');
+const uglify = require('uglify-js');
 const ts = require('typescript');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -123,6 +124,21 @@ function toEspruinoModule(code) {
   return code.slice(0, match.index) + assignments.join('\n') + '\n';
 }
 
+/**
+ * A second pass over esbuild's minified module: UglifyJS drops what esbuild keeps (closure variables that are
+ * written but never read once the firmware flag has removed their readers, repeated property reads) and
+ * renames top-level names. exports.* are properties, so the module's interface keeps its spelling.
+ */
+function squeeze(code) {
+  const result = uglify.minify(code, {
+    toplevel: true,
+    compress: { passes: 3, pure_getters: true, keep_fargs: false, unsafe: true, hoist_funs: false },
+    mangle: { toplevel: true },
+  });
+  if (result.error) throw result.error;
+  return result.code + '\n';
+}
+
 function assertSubset(name, code) {
   const problems = checkEspruinoSubset(code);
   if (problems.length > 0) {
@@ -148,7 +164,7 @@ async function build(options = {}) {
     mangleProps: new RegExp(`^(${mangleableNames().join('|')})$`),
   });
   const readableCode = banner + toEspruinoModule(esm);
-  const minifiedCode = toEspruinoModule(minified.code);
+  const minifiedCode = squeeze(toEspruinoModule(minified.code));
   assertSubset('kisstime.js', readableCode);
   assertSubset('kisstime.min.js', minifiedCode);
   if (options.write !== false) {
