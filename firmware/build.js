@@ -56,19 +56,20 @@ const COMMON = {
 
 /**
  * Property names that cross the bundle's edge and so must keep their spelling: the persisted snapshot (an old
- * file must still read after a rebuild), the config a user writes, what the user's handlers receive, the API
- * object, and the members of Espruino's own objects.
+ * file must still read after a rebuild), the config a user writes, the API object, and the members of Espruino's
+ * own objects. Everything else declared in our TypeScript is shortened. Where a mangled name also crosses the
+ * edge (a server spec's host and port, rinfo.address, the keys of what handlers receive) the source quotes it,
+ * and esbuild leaves quoted names alone.
  */
 const KEEP_PROPS = [
   // state.ts snapshot, every schema
   'v', 'f', 'w', 'z', 'holds', 'slots', 'last', 'h', 'a', 'p', 'i', 'r', 'c', 'o', 'd', 's', 'held', 'failures',
-  // config input (ClientConfigInput, FirmwareConfig) and server specs
-  'servers', 'host', 'port', 'minInterval', 'maxInterval', 'startupDelayMin', 'startupDelayMax', 'timeout', 'maxRootDistance',
+  // config input (ClientConfigInput, FirmwareConfig)
+  'servers', 'minInterval', 'maxInterval', 'startupDelayMin', 'startupDelayMax', 'timeout', 'maxRootDistance',
   'lanServer', 'adminMinInterval', 'setClock',
-  // the board API and event payloads
-  'on', 'now', 'stop', 'start', 'version', 'offset', 'measured', 'delay', 'server', 'address', 'stratum', 'interval', 'stepped', 'code', 'action',
-  'cause', 'message', 'retryIn',
-  // Espruino objects: dgram socket and rinfo, Storage, Wifi, E
+  // the board API
+  'on', 'now', 'stop', 'start', 'version',
+  // Espruino objects: dgram socket, Storage, Wifi, E
   'createSocket', 'send', 'close', 'size', 'readJSON', 'writeJSON', 'getHostByName', 'toString', 'toUint8Array', 'CRC32', 'srand', 'hwRand',
 ];
 

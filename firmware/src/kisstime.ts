@@ -45,7 +45,7 @@ function copyInto(from: unknown, to: object): void {
   }
 }
 
-/** An event before feed() stamps it with the time. */
+/** An event before later() stamps it with the time. */
 type Unstamped<E> = E extends unknown ? Omit<E, 'nowMs'> : never;
 
 export function start(input?: FirmwareConfig): Kisstime {
@@ -58,23 +58,22 @@ export function start(input?: FirmwareConfig): Kisstime {
   if (!checked.ok) throw new Error(checked.message);
   const config = checked.config;
   const setClock = raw.setClock;
-  const stepAboveS = setClock === undefined || setClock === false ? 0 : (setClock === true ? 1 : parseDurationS(setClock));
+  const stepAboveS = setClock === true ? 1 : (setClock ? parseDurationS(setClock) : 0);
   if (!(stepAboveS >= 0)) throw new Error('setClock: expected true, false or a threshold in seconds');
 
-  let wifi: EspruinoWifi | null = null;
+  let lookup: EspruinoWifi['getHostByName'] | null = null;
   try {
-    wifi = require('Wifi');
+    lookup = require('Wifi').getHostByName;
     // eslint-disable-next-line @typescript-eslint/no-unused-vars -- Espruino may lack optional catch binding
   } catch (e) {
     // No Wifi module on this board: only IP addresses can be used.
   }
-  const lookup = wifi && wifi.getHostByName ? wifi.getHostByName : null;
   if (!lookup) {
     for (var i = 0; i < config.servers.length; i++) {
       // A name must never reach dgram.send: a failed lookup in there becomes a broadcast on ESP8266.
-      if (!isIpAddress(config.servers[i].host)) throw new Error('servers[' + i + ']: this board has no resolver (Wifi.getHostByName): use an IP address');
+      if (!isIpAddress(config.servers[i].host)) throw new Error('servers[' + i + ']: no Wifi.getHostByName on this board: use an IP address');
     }
-    console.log('kisstime: no resolver on this board, IP addresses only');
+    console.log('kisstime: no resolver, IP addresses only');
   }
 
   // Espruino's generator starts from the same seed on every board: without this, a fleet that loses power
@@ -108,85 +107,78 @@ export function start(input?: FirmwareConfig): Kisstime {
     socket = null;
   };
 
-  const later = (fn: () => void): void => {
-    // Events never re-enter the scheduler while its previous decisions are being carried out.
-    setTimeout(fn, 0);
-  };
-
-  const feed = (event: Unstamped<SchedulerEvent>): void => {
-    (event as SchedulerEvent).nowMs = monoMs();
-    if (alive) run(scheduler.handle(event as SchedulerEvent));
-  };
-
-  const tick = (): void => {
-    timer = null;
-    feed({ type: 'tick' });
+  /** Feeds an event on the next turn, so it never re-enters the scheduler while its decisions are carried out. */
+  const later = (event: Unstamped<SchedulerEvent>): void => {
+    setTimeout(function () {
+      (event as SchedulerEvent).nowMs = monoMs();
+      if (alive) run(scheduler.handle(event as SchedulerEvent));
+    }, 0);
   };
 
   const send = (d: Extract<Decision, { type: 'send' }>): void => {
     closeSocket();
     const s: DgramSocket = require('dgram').createSocket('udp4');
     const id = d.requestId;
+    const failed = (e: unknown): void => {
+      if (socket === s) later({ type: 'send-error', requestId: id, message: String(e) });
+    };
     socket = s;
     s.on('message', function (msg, rinfo) {
       const t4 = ntpFromUnixSeconds(getTime());
-      if (socket === s) feed({ type: 'reply', requestId: id, from: { address: rinfo.address, port: rinfo.port }, bytes: E.toUint8Array(msg), t1: t1, t4: t4 });
+      // Quoted: the minified bundle shortens unquoted property names, and rinfo is Espruino's.
+      if (socket === s) later({ type: 'reply', requestId: id, from: { address: rinfo['address'], port: rinfo['port'] }, bytes: E.toUint8Array(msg), t1: t1, t4: t4 });
     });
-    s.on('error', function (e) {
-      if (socket === s) feed({ type: 'send-error', requestId: id, message: String(e) });
-    });
+    s.on('error', failed);
     // T1 is read just before the packet leaves; the request itself carries only the random nonce.
     const t1 = ntpFromUnixSeconds(getTime());
     try {
       s.send(E.toString(d.bytes), d.port, d.address);
     } catch (e) {
-      later(function () {
-        if (socket === s) feed({ type: 'send-error', requestId: id, message: String(e) });
-      });
+      failed(e);
     }
   };
 
-  const resolve = (host: string): void => {
-    later(function () {
-      (lookup as NonNullable<EspruinoWifi['getHostByName']>)(host, function (ip) {
-        // Some ports report a failed lookup as 0.0.0.0 rather than undefined.
-        if (ip && isIpAddress(ip) && ip !== '0.0.0.0') feed({ type: 'dns', host: host, addresses: [ip], ttlS: ASSUMED_TTL_S });
-        else feed({ type: 'dns-error', host: host, message: 'lookup failed' });
-      });
-    });
-  };
-
+  // What handlers receive has quoted keys, which the minified bundle keeps as written.
   const run = (decisions: Decision[]): void => {
     for (var i = 0; i < decisions.length; i++) {
       const d = decisions[i];
-      if (d.type === 'send') send(d);
-      else if (d.type === 'resolve') resolve(d.host);
-      else if (d.type === 'sample') {
+      const type = d.type;
+      if (type === 'send') send(d);
+      else if (type === 'resolve') {
+        const host = d.host;
+        (lookup as NonNullable<EspruinoWifi['getHostByName']>)(host, function (ip) {
+          // Some ports report a failed lookup as 0.0.0.0 rather than undefined.
+          later(ip && isIpAddress(ip) && ip !== '0.0.0.0' ? { type: 'dns', host: host, addresses: [ip], ttlS: ASSUMED_TTL_S } : { type: 'dns-error', host: host, message: 'lookup failed' });
+        });
+      } else if (type === 'sample') {
         closeSocket();
         const stepS = stepAboveS > 0 && Math.abs(d.offsetS) > stepAboveS ? d.offsetS : 0;
         if (stepS) {
           setTime(getTime() + stepS);
           steppedS += stepS;
-          feed({ type: 'clock-stepped', stepS: stepS });
+          later({ type: 'clock-stepped', stepS: stepS });
         }
-        emit('sync', { offset: d.offsetS, measured: d.sample.offsetS, delay: d.delayS, server: d.sample.host, address: d.sample.address, stratum: d.sample.stratum, interval: d.intervalS, stepped: stepS });
-      } else if (d.type === 'kiss') {
+        emit('sync', { 'offset': d.offsetS, 'measured': d.sample.offsetS, 'delay': d.delayS, 'server': d.sample.host, 'address': d.sample.address, 'stratum': d.sample.stratum, 'interval': d.intervalS, 'stepped': stepS });
+      } else if (type === 'kiss') {
         if (d.action !== 'ignore') closeSocket();
-        emit('kiss', { code: d.code, action: d.action, server: d.host, address: d.address, interval: d.intervalS });
-      } else if (d.type === 'backoff') {
+        emit('kiss', { 'code': d.code, 'action': d.action, 'server': d.host, 'address': d.address, 'interval': d.intervalS });
+      } else if (type === 'backoff') {
         closeSocket();
-        emit('error', { cause: d.cause, message: d.message, server: d.host, address: d.address, failures: d.failures, retryIn: d.retryInS });
-      } else if (d.type === 'stopped') {
-        emit('error', { cause: 'stopped', message: d.reason });
-      } else if (d.type === 'persist') {
+        emit('error', { 'cause': d.cause, 'message': d.message, 'server': d.host, 'address': d.address, 'failures': d.failures, 'retryIn': d.retryInS });
+      } else if (type === 'stopped') {
+        emit('error', { 'cause': 'stopped', 'message': d.reason });
+      } else if (type === 'persist') {
         try {
           storage.writeJSON(STATE_FILE, d.snapshot);
         } catch (e) {
-          emit('error', { cause: 'storage', message: String(e) });
+          emit('error', { 'cause': 'storage', 'message': String(e) });
         }
-      } else if (d.type === 'wake') {
+      } else if (type === 'wake') {
         if (timer) clearTimeout(timer as ReturnType<typeof setTimeout>);
-        timer = d.atMs === null ? null : setTimeout(tick, Math.max(0, d.atMs - monoMs()));
+        timer = d.atMs === null ? null : setTimeout(function () {
+          timer = null;
+          later({ type: 'tick' });
+        }, Math.max(0, d.atMs - monoMs()));
       }
     }
   };
@@ -209,8 +201,6 @@ export function start(input?: FirmwareConfig): Kisstime {
   };
   console.log('kisstime: ' + scheduler.restoreNote);
   // Started on the next turn so that handlers attached with .on() right after start() see every event.
-  later(function () {
-    feed({ type: 'start' });
-  });
+  later({ type: 'start' });
   return k;
 }

@@ -6,6 +6,10 @@ import {
   DEFAULT_STARTUP_DELAY_MIN_S, DEFAULT_TIMEOUT_S, isPoolName, minIntervalFloorS, NTP_PORT, PUBLIC_MIN_INTERVAL_FLOOR_S,
 } from './policy';
 
+/** 2^20 s (about 12 d): the longest poll interval anyone may configure. */
+const MAX_INTERVAL_S = 1048576;
+const MAX_STARTUP_DELAY_S = 86400;
+
 export interface ServerSpec {
   host: string;
   port: number;
@@ -38,6 +42,12 @@ export interface ClientConfig {
 
 export type ConfigResult = { ok: true; config: ClientConfig } | { ok: false; field: string; message: string };
 
+/**
+ * Defined as true by the firmware build only (firmware/build.js), which leaves out what a board cannot use:
+ * IPv6 literals (Espruino's dgram is IPv4) and the Node-RED administrator's floor.
+ */
+declare const KISSTIME_FIRMWARE: boolean;
+
 /** "host", "host:port", "1.2.3.4:123", "[::1]:123" or a bare IPv6 address. */
 export function parseServer(text: string): ServerSpec | null {
   if (typeof text !== 'string') return null;
@@ -45,24 +55,23 @@ export function parseServer(text: string): ServerSpec | null {
   let host = t;
   let portText = '';
   // Taken apart by hand: Espruino's RegExp has no optional or (?:...) groups.
+  const colon = t.indexOf(':');
   const close = t.indexOf(']');
-  if (t.charAt(0) === '[' && close > 1) {
+  if (typeof KISSTIME_FIRMWARE === 'undefined' && t.charAt(0) === '[') {
     host = t.substring(1, close);
-    const rest = t.substring(close + 1);
-    if (!/^[0-9a-fA-F:.]+$/.test(host) || (rest !== '' && !/^:\d+$/.test(rest))) return null;
-    portText = rest.substring(1);
-  } else if (t.indexOf(':') === t.lastIndexOf(':') && t.indexOf(':') > 0) {
-    host = t.substring(0, t.indexOf(':'));
-    portText = t.substring(t.indexOf(':') + 1);
+    portText = t.substring(close + 1);
+    if (close < 2 || (portText !== '' && portText.charAt(0) !== ':')) return null;
+    portText = portText.substring(1);
+    if (portText === '') portText = 'none';
+  } else if (colon > 0 && colon === t.lastIndexOf(':')) {
+    host = t.substring(0, colon);
+    portText = t.substring(colon + 1);
   }
-  const port = portText === '' ? NTP_PORT : parseInt(portText, 10);
-  if (!(port >= 1 && port <= 65535) || (portText !== '' && !/^\d+$/.test(portText))) return null;
-  if (host.indexOf(':') >= 0) {
-    if (!/^[0-9a-fA-F:.]+$/.test(host)) return null;
-  } else if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(host) || host.charAt(host.length - 1) === '-') {
-    return null;
-  }
-  return { host: host, port: port };
+  const port = portText === '' ? NTP_PORT : (/^\d+$/.test(portText) ? +portText : 0);
+  const ok = host.indexOf(':') >= 0
+    ? typeof KISSTIME_FIRMWARE === 'undefined' && /^[0-9a-fA-F:.]+$/.test(host)
+    : /^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(host) && host.charAt(host.length - 1) !== '-';
+  return ok && port >= 1 && port <= 65535 ? { host: host, port: port } : null;
 }
 
 function fail(field: string, message: string): ConfigResult {
@@ -74,18 +83,18 @@ function below(valueS: number, what: string, floorS: number): string {
   return formatDurationS(valueS) + ' is below the ' + what + ' of ' + formatDurationS(floorS);
 }
 
-/** The field in seconds: the fallback when it is unset, NaN when it is not a duration. */
-function seconds(input: ClientConfigInput, field: keyof ClientConfigInput, fallback: number): number {
-  const value = input[field] as string | number | undefined;
-  return value === undefined || value === null || value === '' ? fallback : parseDurationS(value);
-}
-
-function notDuration(input: ClientConfigInput, field: keyof ClientConfigInput): ConfigResult {
-  return fail(field, 'not a duration: ' + JSON.stringify(input[field]) + ' (write e.g. "34m")');
-}
-
 export function validateClientConfig(input: ClientConfigInput): ConfigResult {
   if (!input || typeof input !== 'object') return fail('config', 'expected an object');
+  let problem: ConfigResult | null = null;
+  /** The field in seconds (the fallback when unset); the first field out of [low, high] becomes the problem. */
+  const seconds = (field: keyof ClientConfigInput, fallback: number, low: number, high: number): number => {
+    const value = input[field] as string | number | undefined;
+    const s = value === undefined || value === null || value === '' ? fallback : parseDurationS(value);
+    if (!problem && !(s >= low && s <= high)) {
+      problem = fail(field, s >= 0 ? 'must be from ' + formatDurationS(low) + ' to ' + formatDurationS(high) : 'not a duration: ' + JSON.stringify(value) + ' (write e.g. "34m")');
+    }
+    return s;
+  };
   const list = input.servers;
   if (!list || typeof list.length !== 'number' || list.length === 0) {
     return fail('servers', 'at least one is needed; there is no default (use your own, or your vendor zone of pool.ntp.org)');
@@ -93,14 +102,18 @@ export function validateClientConfig(input: ClientConfigInput): ConfigResult {
   const servers: ServerSpec[] = [];
   for (var i = 0; i < list.length; i++) {
     const item = list[i];
-    const spec = typeof item === 'string' ? parseServer(item) : (item && typeof item.host === 'string' ? parseServer(item.host.indexOf(':') >= 0 ? '[' + item.host + ']:' + (item.port || NTP_PORT) : item.host + ':' + (item.port || NTP_PORT)) : null);
+    // Quoted: the firmware build shortens unquoted property names, and these come from the user's config.
+    const given = item && typeof item === 'object' ? item : null;
+    const host = given ? given['host'] : null;
+    const port = given ? given['port'] || NTP_PORT : 0;
+    const spec = parseServer(typeof item === 'string' ? item : (typeof host === 'string' ? (host.indexOf(':') >= 0 ? '[' + host + ']:' : host + ':') + port : ''));
     if (!spec) return fail('servers[' + i + ']', 'not a host, IP address or host:port: ' + JSON.stringify(item));
     servers.push(spec);
   }
   const lanServer = input.lanServer === true;
 
-  const minIntervalS = seconds(input, 'minInterval', DEFAULT_MIN_INTERVAL_S);
-  if (!(minIntervalS >= 0)) return notDuration(input, 'minInterval');
+  const minIntervalS = seconds('minInterval', DEFAULT_MIN_INTERVAL_S, 0, Infinity);
+  if (problem) return problem;
   for (var j = 0; j < servers.length; j++) {
     const floor = minIntervalFloorS(servers[j].host, lanServer);
     if (minIntervalS < floor) {
@@ -110,27 +123,16 @@ export function validateClientConfig(input: ClientConfigInput): ConfigResult {
       return fail('minInterval', below(minIntervalS, 'floor', floor) + ' for ' + why);
     }
   }
-  const adminMinS = seconds(input, 'adminMinInterval', 0);
-  if (!(adminMinS >= 0)) return notDuration(input, 'adminMinInterval');
-  if (minIntervalS < adminMinS) return fail('minInterval', below(minIntervalS, 'administrator\'s floor', adminMinS) + ' (kisstimeMinInterval in settings.js)');
-
-  const maxIntervalS = seconds(input, 'maxInterval', DEFAULT_MAX_INTERVAL_S < minIntervalS ? minIntervalS : DEFAULT_MAX_INTERVAL_S);
-  if (!(maxIntervalS >= 0)) return notDuration(input, 'maxInterval');
-  if (maxIntervalS < minIntervalS) return fail('maxInterval', below(maxIntervalS, 'minimum interval', minIntervalS));
-  if (maxIntervalS > 1048576) return fail('maxInterval', 'at most 2^20 s (12 d)');
-
-  const startupMinS = seconds(input, 'startupDelayMin', DEFAULT_STARTUP_DELAY_MIN_S);
-  if (!(startupMinS >= 0)) return notDuration(input, 'startupDelayMin');
-  const startupMaxS = seconds(input, 'startupDelayMax', startupMinS > DEFAULT_STARTUP_DELAY_MAX_S ? startupMinS : DEFAULT_STARTUP_DELAY_MAX_S);
-  if (!(startupMaxS >= startupMinS)) return fail('startupDelayMax', 'must be a duration, at least startupDelayMin');
-  if (startupMaxS > 86400) return fail('startupDelayMax', 'at most 1 d');
-
-  const timeoutS = seconds(input, 'timeout', DEFAULT_TIMEOUT_S);
-  if (!(timeoutS >= 0.1 && timeoutS <= 60)) return fail('timeout', 'must be from 0.1 s to 60 s');
-  const maxRootDistanceS = seconds(input, 'maxRootDistance', DEFAULT_MAX_ROOT_DISTANCE_S);
-  if (!(maxRootDistanceS > 0 && maxRootDistanceS <= 16)) return fail('maxRootDistance', 'must be above 0 s, at most 16 s');
-
-  return {
+  if (typeof KISSTIME_FIRMWARE === 'undefined') {
+    const adminMinS = seconds('adminMinInterval', 0, 0, Infinity);
+    if (minIntervalS < adminMinS) return fail('minInterval', below(minIntervalS, 'administrator\'s floor', adminMinS) + ' (kisstimeMinInterval in settings.js)');
+  }
+  const maxIntervalS = seconds('maxInterval', DEFAULT_MAX_INTERVAL_S < minIntervalS ? minIntervalS : DEFAULT_MAX_INTERVAL_S, minIntervalS, MAX_INTERVAL_S);
+  const startupMinS = seconds('startupDelayMin', DEFAULT_STARTUP_DELAY_MIN_S, 0, MAX_STARTUP_DELAY_S);
+  const startupMaxS = seconds('startupDelayMax', startupMinS > DEFAULT_STARTUP_DELAY_MAX_S ? startupMinS : DEFAULT_STARTUP_DELAY_MAX_S, startupMinS, MAX_STARTUP_DELAY_S);
+  const timeoutS = seconds('timeout', DEFAULT_TIMEOUT_S, 0.1, 60);
+  const maxRootDistanceS = seconds('maxRootDistance', DEFAULT_MAX_ROOT_DISTANCE_S, 0.001, 16);
+  return problem || {
     ok: true,
     config: {
       servers: servers,

@@ -4,29 +4,21 @@ const UNIT_S: { [unit: string]: number } = { ms: 0.001, s: 1, m: 60, min: 60, h:
 
 /** Seconds, or NaN when the text is not a duration. */
 export function parseDurationS(input: string | number): number {
-  if (typeof input === 'number') return input >= 0 && input < Infinity ? input : NaN;
-  if (typeof input !== 'string') return NaN;
-  // Split by hand: Espruino's RegExp has no ? quantifier, (?:...) group or | inside a group.
-  const t = input.trim();
+  // Split by hand: Espruino's RegExp has no ? quantifier or (?:...) group. Only digits and dots reach +number,
+  // so hex, exponents and signs are refused; "1.2.3" and "" are NaN there.
+  const t = typeof input === 'string' ? input.trim() : '';
   let end = 0;
   while (end < t.length && '0123456789.'.indexOf(t.charAt(end)) >= 0) end++;
-  const number = t.substring(0, end);
-  const unit = t.substring(end).trim();
-  if (!/^\d+$/.test(number) && !/^\d+\.\d+$/.test(number)) return NaN;
-  if (unit !== '' && !Object.prototype.hasOwnProperty.call(UNIT_S, unit)) return NaN;
-  return parseFloat(number) * (unit === '' ? 1 : UNIT_S[unit]);
+  const unit = t.substring(end).trim() || 's';
+  const value = typeof input === 'number' ? input : (end > 0 && Object.prototype.hasOwnProperty.call(UNIT_S, unit) ? +t.substring(0, end) * UNIT_S[unit] : NaN);
+  return value >= 0 && value < Infinity ? value : NaN;
 }
 
-function trimNumber(v: number): string {
-  const r = Math.round(v * 10) / 10;
-  return r === Math.floor(r) ? String(r) : r.toFixed(1);
-}
-
-/** A short human form: "15 s", "34 min", "1.5 h", "2 d". */
+/** A short human form: "0.1 s", "15 s", "34 min", "1.5 h", "2 d". */
 export function formatDurationS(seconds: number): string {
   const s = seconds < 0 ? 0 : seconds;
-  if (s < 90) return Math.round(s) + ' s';
-  if (s < 5400) return Math.round(s / 60) + ' min';
-  if (s < 172800) return trimNumber(s / 3600) + ' h';
-  return trimNumber(s / 86400) + ' d';
+  const unit = s < 90 ? 1 : (s < 5400 ? 60 : (s < 172800 ? 3600 : 86400));
+  // Whole seconds and minutes (a sub-second value keeps its milliseconds); hours and days one decimal.
+  const places = s < 1 ? 1000 : (unit < 3600 ? 1 : 10);
+  return Math.round(s / unit * places) / places + (unit === 1 ? ' s' : (unit === 60 ? ' min' : (unit === 3600 ? ' h' : ' d')));
 }

@@ -48,11 +48,11 @@ describe('firmware on the board', () => {
   it('a board without a resolver refuses names at start and says it uses IP addresses only', async () => {
     board = await flashedBoard({ serial: 'no-wifi', hosts: null }, { servers: ['time.lan'] });
     board.boot();
-    expect(board.uncaught.map(String)).toEqual([expect.stringMatching(/^Error: servers\[0\]: this board has no resolver/)]);
+    expect(board.uncaught.map(String)).toEqual([expect.stringMatching(/^Error: servers\[0\]: no Wifi.getHostByName on this board: use an IP address$/)]);
     board = await flashedBoard({ serial: 'no-wifi-ip', hosts: null }, { servers: [`${address}:${server.port}`], startupDelayMin: 1, startupDelayMax: 2 });
     const { events } = bootAndListen(board);
     await board.run(10000);
-    expect(board.console).toContain('kisstime: no resolver on this board, IP addresses only');
+    expect(board.console).toContain('kisstime: no resolver, IP addresses only');
     expect(events.sync.length).toBe(1);
   });
 
