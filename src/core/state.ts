@@ -51,54 +51,68 @@ export interface StateSnapshot {
 
 export type RestoreResult = { snapshot: StateSnapshot; note: string } | { snapshot: null; note: string };
 
-function isInt(v: unknown, min: number, max: number): boolean {
-  return typeof v === 'number' && v === Math.floor(v) && v >= min && v <= max;
-}
-
-function isList(v: unknown): boolean {
-  return !!v && typeof (v as unknown[]).length === 'number';
-}
+type Fields = { [field: string]: unknown };
 
 const MAX_SECONDS = 1 << 30;
+// Shared rather than repeated: the minifier keeps every array literal it is given.
+const PORT = [1, 65535];
+const SECONDS = [0, MAX_SECONDS];
+const SINCE = [-1, MAX_SECONDS];
 
-/** Per field: [min, max] for an integer, [max length] for a text. */
-type Shape = { [field: string]: number[] };
-const HOLD: Shape = { h: [255], a: [64], p: [1, 65535], c: [4] };
-const SLOT: Shape = { h: [255], a: [64], p: [1, 65535], i: [0, MAX_SECONDS], r: [0, MAX_SECONDS], z: [-1, MAX_SECONDS] };
-const LAST: Shape = { o: [-MAX_SECONDS * 1024, MAX_SECONDS * 1024], d: [-MAX_SECONDS, MAX_SECONDS], s: [0, 16], h: [255] };
+/** Per field: [min, max] of an integer, or the longest allowed length of a text. */
+type Shape = { [field: string]: number[] | number };
+const HEAD: Shape = { f: [0, 1000000], w: SECONDS, z: SINCE };
+const HOLD: Shape = { h: 255, a: 64, p: PORT, c: 4 };
+const SLOT: Shape = { h: 255, a: 64, p: PORT, i: SECONDS, r: SECONDS, z: SINCE };
+const LAST: Shape = { o: [-MAX_SECONDS * 1024, MAX_SECONDS * 1024], d: [-MAX_SECONDS, MAX_SECONDS], s: [0, 16], h: 255 };
+
+function fits(x: unknown, limit: number[] | number): boolean {
+  return typeof limit === 'number'
+    ? typeof x === 'string' && x.length <= limit
+    : typeof x === 'number' && x % 1 === 0 && x >= limit[0] && x <= limit[1];
+}
 
 /** A copy holding only the shape's fields, or null if any is missing or out of range. */
 function checked<T>(v: unknown, shape: Shape): T | null {
-  if (!v || typeof v !== 'object') return null;
-  const out: { [field: string]: unknown } = {};
+  const out: Fields = {};
   for (var field in shape) {
-    const x = (v as { [field: string]: unknown })[field];
-    const limits = shape[field];
-    if (limits.length === 1 ? !(typeof x === 'string' && x.length <= limits[0]) : !isInt(x, limits[0], limits[1])) return null;
+    // Any value may arrive here: || {} turns null, undefined, 0 and '' into something that has no fields.
+    const x = ((v || {}) as Fields)[field];
+    if (!fits(x, shape[field])) return null;
     out[field] = x;
   }
   return out as T;
 }
 
-function isConfigured(host: string, servers: ServerSpec[]): boolean {
-  for (var i = 0; i < servers.length; i++) {
-    if (servers[i].host === host) return true;
+/**
+ * The first max entries, each checked (one bad entry makes the whole list, and so the snapshot, corrupt),
+ * without those whose server is not in hosts.
+ */
+function entries<T extends { h: string }>(list: unknown, shape: Shape, max: number, hosts: string[]): T[] | null {
+  if (!Array.isArray(list)) return null;
+  const out: T[] = [];
+  for (var i = 0; i < list.length && i < max; i++) {
+    const e = checked<T>(list[i], shape);
+    if (!e) return null;
+    if (hosts.indexOf(e.h) >= 0) out.push(e);
   }
-  return false;
+  return out;
 }
 
-/** Schema 1 kept holds as "address|port|code" strings and one global interval. */
-function migrateFromV1(raw: { [k: string]: unknown }): StateSnapshot | null {
-  const held = raw.held as unknown[];
-  if (!isList(held)) return null;
-  const holds: Hold[] = [];
-  for (var i = 0; i < held.length && holds.length < MAX_HOLDS; i++) {
-    const parts = String(held[i]).split('|');
-    if (parts.length !== 3) continue;
-    holds.push({ h: '', a: parts[0], p: parseInt(parts[1], 10) || 123, c: parts[2] });
+/**
+ * Schema 1 kept holds as "address|port|code" strings and one global interval. It becomes schema 2 fields that
+ * then pass the same checks; an entry that makes no valid hold is skipped rather than spoiling the others.
+ */
+function fromV1(raw: Fields): Fields {
+  const held = raw.held;
+  const holds: Fields[] = [];
+  if (!Array.isArray(held)) return {};
+  for (var i = 0; i < held.length; i++) {
+    const parts = typeof held[i] === 'string' ? held[i].split('|') : [];
+    const hold = parts.length === 3 && checked<Fields>({ h: '', a: parts[0], p: parseInt(parts[1], 10) || 123, c: parts[2] }, HOLD);
+    if (hold) holds.push(hold);
   }
-  const failures = isInt(raw.failures, 0, 1000) ? raw.failures as number : 0;
-  return { v: SCHEMA_VERSION, f: failures, w: 0, z: -1, holds: holds, slots: [], last: null };
+  return { f: fits(raw.failures, [0, 1000]) ? raw.failures : 0, w: 0, z: -1, holds: holds, slots: [] };
 }
 
 /**
@@ -106,47 +120,30 @@ function migrateFromV1(raw: { [k: string]: unknown }): StateSnapshot | null {
  * scheduler then starts politely from scratch (startup delay, minimum interval).
  */
 export function restoreSnapshot(raw: unknown, servers: ServerSpec[]): RestoreResult {
-  let note = 'no saved state';
-  const r = raw as { [k: string]: unknown };
+  let r = raw as Fields;
   let s: StateSnapshot | null = null;
-  if (raw !== null && raw !== undefined) {
-    note = 'saved state is not an object';
-    if (typeof raw === 'object') {
-      note = 'saved state is corrupt';
-      if (r.v === 1) {
-        s = migrateFromV1(r);
-        note = s ? 'saved state migrated from schema 1' : 'saved state (schema 1) is corrupt';
-      } else if (r.v !== SCHEMA_VERSION) {
-        note = 'saved state has unknown schema ' + JSON.stringify(r.v);
-      } else if (isInt(r.f, 0, 1000000) && isInt(r.w, 0, MAX_SECONDS) && isInt(r.z, -1, MAX_SECONDS) && isList(r.holds) && isList(r.slots)) {
-        s = { v: SCHEMA_VERSION, f: r.f as number, w: r.w as number, z: r.z as number, holds: [], slots: [], last: checked<LastSample>(r.last, LAST) };
-        const holds = r.holds as unknown[];
-        for (var i = 0; i < holds.length && s && s.holds.length < MAX_HOLDS; i++) {
-          const h = checked<Hold>(holds[i], HOLD);
-          if (h) s.holds.push(h);
-          else s = null;
-        }
-        const slots = r.slots as unknown[];
-        for (var j = 0; j < slots.length && s && j < 64; j++) {
-          const sl = checked<SlotState>(slots[j], SLOT);
-          if (sl) s.slots.push(sl);
-          else s = null;
-        }
-        note = s ? 'saved state restored' : 'saved state has a corrupt hold or server entry';
+  let note = 'no saved state';
+  if (r != null) {
+    const v1 = r.v === 1;
+    if (v1) r = fromV1(r);
+    note = 'has unknown schema';
+    if (v1 || r.v === SCHEMA_VERSION) {
+      const hosts = servers.map((server) => server.host);
+      const head = checked<StateSnapshot>(r, HEAD);
+      // Holds and intervals for servers no longer configured are dropped; holds from schema 1 name no server ('').
+      const holds = entries<Hold>(r.holds, HOLD, MAX_HOLDS, hosts.concat(''));
+      const slots = entries<SlotState>(r.slots, SLOT, 64, hosts);
+      note = 'is corrupt';
+      if (head && holds && slots) {
+        s = head;
+        s.v = SCHEMA_VERSION;
+        s.holds = holds;
+        s.slots = slots;
+        s.last = checked<LastSample>(r.last, LAST);
+        note = v1 ? 'migrated from schema 1' : 'restored';
       }
     }
+    note = 'saved state ' + note;
   }
-  if (!s) return { snapshot: null, note: note };
-  // Holds and intervals for servers no longer configured are dropped; those still configured survive.
-  const keptHolds: Hold[] = [];
-  for (var k = 0; k < s.holds.length; k++) {
-    if (s.holds[k].h === '' || isConfigured(s.holds[k].h, servers)) keptHolds.push(s.holds[k]);
-  }
-  const keptSlots: SlotState[] = [];
-  for (var m = 0; m < s.slots.length; m++) {
-    if (isConfigured(s.slots[m].h, servers)) keptSlots.push(s.slots[m]);
-  }
-  s.holds = keptHolds;
-  s.slots = keptSlots;
-  return { snapshot: s, note: note };
+  return { snapshot: s, note: note } as RestoreResult;
 }
