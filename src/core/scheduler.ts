@@ -224,7 +224,7 @@ export class Scheduler {
     const stop = (reason: string): void => {
       if (phase === STOPPED) return;
       phase = STOPPED;
-      stoppedReason = reason;
+      if (typeof KISSTIME_FIRMWARE === 'undefined') stoppedReason = reason;
       out.push({ type: 'stopped', reason: reason });
     };
 
@@ -372,7 +372,7 @@ export class Scheduler {
         const action = verdict.action;
         if (action !== 'ignore') {
           settle();
-          lastKiss = { code: verdict.code, host: p.host, address: p.address };
+          if (typeof KISSTIME_FIRMWARE === 'undefined') lastKiss = { code: verdict.code, host: p.host, address: p.address };
         }
         if (action === 'hold') addHold({ h: p.host, a: p.address, p: p.port, c: verdict.code });
         if (action === 'slow-down') {
@@ -410,7 +410,7 @@ export class Scheduler {
       const waitS = jittered(slot.intervalS, random);
       nextPollMs = now + waitS * 1000;
       lastSample = sample;
-      lastSampleMs = now;
+      if (typeof KISSTIME_FIRMWARE === 'undefined') lastSampleMs = now;
       const best = bestInFilter(filter, now) as FilterEntry;
       out.push({ type: 'sample', sample: sample, offsetS: best.offsetS, delayS: best.delayS, intervalS: slot.intervalS, nextInS: waitS });
       if (slot.intervalS !== oldInterval) persist('interval');
