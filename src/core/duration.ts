@@ -1,5 +1,8 @@
 // Durations as people write them in configs and flags: "16s", "34m", "36h", "2d", or a number of seconds.
 
+/** True in the firmware build only (firmware/build.js). */
+declare const KISSTIME_FIRMWARE: boolean;
+
 const UNIT_S: { [unit: string]: number } = { ms: 0.001, s: 1, m: 60, min: 60, h: 3600, d: 86400 };
 
 /** Seconds, or NaN when the text is not a duration. */
@@ -16,6 +19,8 @@ export function parseDurationS(input: string | number): number {
 
 /** A short human form: "0.1 s", "15 s", "34 min", "1.5 h", "2 d". */
 export function formatDurationS(seconds: number): string {
+  // On a board only config errors print durations, and plain seconds are clear enough there.
+  if (typeof KISSTIME_FIRMWARE !== 'undefined') return seconds + ' s';
   const s = seconds < 0 ? 0 : seconds;
   const unit = s < 90 ? 1 : (s < 5400 ? 60 : (s < 172800 ? 3600 : 86400));
   // Whole seconds and minutes (a sub-second value keeps its milliseconds); hours and days one decimal.

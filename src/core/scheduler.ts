@@ -252,7 +252,8 @@ export class Scheduler {
         z: sinceS(nowMs, lastSendMs),
         holds: holds.concat([]),
         slots: slots,
-        last: l ? { o: Math.round(l.offsetS * 1e6), d: Math.round(l.delayS * 1e6), s: l.stratum, h: l.host } : null,
+        // For people and tools reading the file; nothing restores it, so the board does not spend flash on it.
+        last: typeof KISSTIME_FIRMWARE === 'undefined' && l ? { o: Math.round(l.offsetS * 1e6), d: Math.round(l.delayS * 1e6), s: l.stratum, h: l.host } : null,
       };
     };
 
@@ -409,8 +410,10 @@ export class Scheduler {
       }
       const waitS = jittered(slot.intervalS, random);
       nextPollMs = now + waitS * 1000;
-      lastSample = sample;
-      if (typeof KISSTIME_FIRMWARE === 'undefined') lastSampleMs = now;
+      if (typeof KISSTIME_FIRMWARE === 'undefined') {
+        lastSample = sample;
+        lastSampleMs = now;
+      }
       const best = bestInFilter(filter, now) as FilterEntry;
       out.push({ type: 'sample', sample: sample, offsetS: best.offsetS, delayS: best.delayS, intervalS: slot.intervalS, nextInS: waitS });
       if (slot.intervalS !== oldInterval) persist('interval');
