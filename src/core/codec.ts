@@ -41,18 +41,18 @@ export type DecodeResult =
   | { ok: true; packet: NtpPacket; length: number }
   | { ok: false; reason: DecodeRejectReason; length: number };
 
-function readU32(b: Uint8Array, i: number): number {
-  return ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
+// Multiplied rather than shifted: shifts are 32-bit signed (on Espruino too), so a top byte over 127 would read
+// negative without a >>> 0.
+export function readU32(b: Uint8Array, i: number): number {
+  return ((b[i] * 256 + b[i + 1]) * 256 + b[i + 2]) * 256 + b[i + 3];
 }
 
 function writeU32(b: Uint8Array, i: number, v: number): void {
-  b[i] = (v >>> 24) & 255;
-  b[i + 1] = (v >>> 16) & 255;
-  b[i + 2] = (v >>> 8) & 255;
-  b[i + 3] = v & 255;
+  // The fraction that division leaves is dropped by & 255, which keeps the low 8 bits of the integer part.
+  for (var k = 4; k-- > 0; v /= 256) b[i + k] = v & 255;
 }
 
-function readTimestamp(b: Uint8Array, i: number): NtpTimestamp {
+export function readTimestamp(b: Uint8Array, i: number): NtpTimestamp {
   return { s: readU32(b, i), f: readU32(b, i + 4) };
 }
 
@@ -61,7 +61,7 @@ function writeTimestamp(b: Uint8Array, i: number, ts: NtpTimestamp): void {
   writeU32(b, i + 4, ts.f);
 }
 
-function signedByte(v: number): number {
+export function signedByte(v: number): number {
   return v > 127 ? v - 256 : v;
 }
 
@@ -123,20 +123,26 @@ export function encodeRequest(nonce: NtpTimestamp): Uint8Array {
 
 /** 64 random bits from the caller's generator; never all zero, since a zero origin means "no request". */
 export function makeNonce(random: () => number): NtpTimestamp {
-  const s = Math.floor(random() * 4294967296) >>> 0;
-  const f = Math.floor(random() * 4294967296) >>> 0;
-  return s === 0 && f === 0 ? { s: 0, f: 1 } : { s: s, f: f };
+  const s = Math.floor(random() * 4294967296);
+  const f = Math.floor(random() * 4294967296);
+  return { s: s, f: s || f ? f : 1 };
 }
 
-/** Four ASCII characters (a kiss code or a stratum-1 source), trailing NULs dropped, unprintables as '?'. */
-export function refIdToAscii(refId: number): string {
+/**
+ * The reference ID at b[i] as four ASCII characters (a kiss code or a stratum-1 source): it ends at the first NUL,
+ * and unprintables read as '?'. Read from the bytes so that a client needs no 32-bit value to spell a kiss.
+ */
+export function refIdAsciiAt(b: Uint8Array, i: number): string {
   let out = '';
-  for (var shift = 24; shift >= 0; shift -= 8) {
-    const c = (refId >>> shift) & 255;
-    if (c === 0) break;
-    out += c >= 32 && c < 127 ? String.fromCharCode(c) : '?';
-  }
+  for (var end = i + 4; i < end && b[i]; i++) out += b[i] > 31 && b[i] < 127 ? String.fromCharCode(b[i]) : '?';
   return out;
+}
+
+/** As refIdAsciiAt, for a reference ID held as a 32-bit value. */
+export function refIdToAscii(refId: number): string {
+  const b = new Uint8Array(4);
+  writeU32(b, 0, refId);
+  return refIdAsciiAt(b, 0);
 }
 
 /** How a reference ID reads to a person: ASCII at stratum 0-1, a dotted IPv4 address (or IPv6 hash) above. */

@@ -2,8 +2,8 @@
 // delay, since queueing only ever adds delay and the offset error is bounded by half the delay.
 
 export const FILTER_SIZE = 8;
-/** How fast a stored sample is assumed to go stale: a typical crystal's frequency error (RFC 5905 PHI). */
-const STALENESS_S_PER_S = 15e-6;
+/** How fast a stored sample is assumed to go stale: a typical crystal's frequency error (RFC 5905 PHI, 15 ppm), per ms. */
+const STALENESS_S_PER_MS = 15e-9;
 
 export interface FilterEntry {
   offsetS: number;
@@ -11,31 +11,25 @@ export interface FilterEntry {
   atMs: number;
 }
 
-export interface ClockFilter {
-  entries: (FilterEntry | null)[];
-  next: number;
-}
+/** The newest FILTER_SIZE entries, oldest first. */
+export type ClockFilter = FilterEntry[];
 
 export function createFilter(): ClockFilter {
-  const entries: (FilterEntry | null)[] = [];
-  for (var i = 0; i < FILTER_SIZE; i++) entries.push(null);
-  return { entries: entries, next: 0 };
+  return [];
 }
 
 export function addToFilter(filter: ClockFilter, entry: FilterEntry): void {
-  filter.entries[filter.next] = entry;
-  filter.next = (filter.next + 1) % FILTER_SIZE;
+  if (filter.push(entry) > FILTER_SIZE) filter.shift();
 }
 
 /** The entry with the least delay, counting age as extra uncertainty so an old quiet sample does not win forever. */
 export function bestInFilter(filter: ClockFilter, nowMs: number): FilterEntry | null {
   let best: FilterEntry | null = null;
-  let bestScore = 0;
-  for (var i = 0; i < FILTER_SIZE; i++) {
-    const e = filter.entries[i];
-    if (!e) continue;
-    const score = (e.delayS > 0 ? e.delayS : 0) / 2 + STALENESS_S_PER_S * (nowMs - e.atMs) / 1000;
-    if (best === null || score < bestScore) {
+  let bestScore = Infinity;
+  for (var i = 0; i < filter.length; i++) {
+    const e = filter[i];
+    const score = (e.delayS > 0 ? e.delayS : 0) / 2 + STALENESS_S_PER_MS * (nowMs - e.atMs);
+    if (score < bestScore) {
       best = e;
       bestScore = score;
     }
@@ -45,8 +39,5 @@ export function bestInFilter(filter: ClockFilter, nowMs: number): FilterEntry | 
 
 /** After the local clock was stepped by stepS, stored offsets must move the other way to stay true. */
 export function shiftFilter(filter: ClockFilter, stepS: number): void {
-  for (var i = 0; i < FILTER_SIZE; i++) {
-    const e = filter.entries[i];
-    if (e) e.offsetS -= stepS;
-  }
+  for (var i = 0; i < filter.length; i++) filter[i].offsetS -= stepS;
 }

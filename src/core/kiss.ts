@@ -10,7 +10,7 @@ export function classifyKiss(code: string): KissAction {
   if (code === 'DENY' || code === 'RSTR') return 'hold';
   if (code === 'RATE') return 'slow-down';
   // "X" codes are experimental and carry no instruction.
-  if (code.charAt(0) === 'X') return 'ignore';
+  if (code[0] === 'X') return 'ignore';
   return 'failed-poll';
 }
 

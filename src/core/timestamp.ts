@@ -46,10 +46,16 @@ export function ntpFromUnixParts(unixS: number, nanos: number): NtpTimestamp {
   return { s: wrapSeconds(s + NTP_UNIX_OFFSET_S), f: f };
 }
 
-/** From fractional Unix seconds (Espruino's getTime(), Date.now() / 1000). */
+/**
+ * From fractional Unix seconds (Espruino's getTime(), Date.now() / 1000). The fraction of a double is exact and
+ * scaling by 2^32 is exact, so no detour through nanoseconds (which rounds twice). Truncated rather than rounded:
+ * rounding could carry into the seconds, and a double near today's date has no bits below 2^-32 s to round.
+ */
 export function ntpFromUnixSeconds(unixS: number): NtpTimestamp {
   const whole = Math.floor(unixS);
-  return ntpFromUnixParts(whole, (unixS - whole) * 1e9);
+  // Adding 2^32 first keeps the remainder positive for any time since 1764 (the start of NTP era -1), so the
+  // sign checks of wrapSeconds are not needed.
+  return { s: (whole + NTP_UNIX_OFFSET_S + TWO_POW_32) % TWO_POW_32, f: Math.floor((unixS - whole) * TWO_POW_32) };
 }
 
 /**
@@ -98,15 +104,22 @@ export function differenceToSeconds(d: NtpDifference): number {
   return d.s + d.f / TWO_POW_32;
 }
 
-/** Offset and delay (RFC 5905 §8) from the four timestamps, summed as integers before any division. */
+/** a.s - b.s, taken modulo 2^32 as a signed value so that it holds across the 2036 era rollover. */
+function secondsBetween(a: NtpTimestamp, b: NtpTimestamp): number {
+  const s = a.s - b.s;
+  // s is within (-2^32, 2^32): subtracting the nearest multiple of 2^32 leaves [-2^31, 2^31), every step exact.
+  return s - Math.round(s / TWO_POW_32) * TWO_POW_32;
+}
+
+/**
+ * Offset and delay (RFC 5905 §8) from the four timestamps. Whole seconds and fractions are summed apart, each
+ * exactly as an integer, and meet in one rounding at the end: no precision is lost to whole timestamps, and no
+ * difference objects are built on the way.
+ */
 export function offsetAndDelay(t1: NtpTimestamp, t2: NtpTimestamp, t3: NtpTimestamp, t4: NtpTimestamp): { offsetS: number; delayS: number } {
-  const a = subtractTimestamps(t2, t1);
-  const b = subtractTimestamps(t3, t4);
-  const c = subtractTimestamps(t4, t1);
-  const d = subtractTimestamps(t3, t2);
   return {
-    offsetS: ((a.s + b.s) + (a.f + b.f) / TWO_POW_32) / 2,
-    delayS: (c.s - d.s) + (c.f - d.f) / TWO_POW_32,
+    offsetS: (secondsBetween(t2, t1) + secondsBetween(t3, t4) + (t2.f - t1.f + t3.f - t4.f) / TWO_POW_32) / 2,
+    delayS: secondsBetween(t4, t1) - secondsBetween(t3, t2) + (t4.f - t1.f - t3.f + t2.f) / TWO_POW_32,
   };
 }
 

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
-  addSeconds, asciiToRefId, encodePacket, judgeReply, NtpPacket, ntpFromUnixSeconds, PendingRequest, secondsToShortFormat,
+  addSeconds, asciiToRefId, decodePacket, encodePacket, judgeReply, NtpPacket, ntpFromUnixSeconds, PendingRequest, secondsToShortFormat,
 } from '../../src/core';
 
 const nonce = { s: 0x12345678, f: 0x9abcdef0 };
@@ -61,5 +62,15 @@ describe('reply acceptance', () => {
     expect(judge(reply({ transmit: { s: 0, f: 1 } })).kind).toBe('sample');
     expect(judge(reply({ rootDispersion: secondsToShortFormat(6) }))).toEqual({ kind: 'reject', reason: 'root-distance' });
     expect(judge(reply({ rootDelay: secondsToShortFormat(9.9) })).kind).toBe('sample');
+  });
+
+  test('a reply is malformed exactly when decodePacket refuses it (judgeReply reads the bytes itself)', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 40, max: 60 }), (first, length) => {
+      const bytes = new Uint8Array(Math.max(length, 48));
+      bytes.set(reply());
+      bytes[0] = first;
+      const v = judge(bytes.subarray(0, length));
+      expect(v.kind === 'reject' && v.reason === 'malformed').toBe(!decodePacket(bytes.subarray(0, length)).ok);
+    }), { numRuns: 2000 });
   });
 });

@@ -71,6 +71,13 @@ describe('timestamps and the offset/delay maths', () => {
     }));
   });
 
+  test('fractional Unix seconds convert exactly, truncated to 2^-32 s, in either era', () => {
+    fc.assert(fc.property(fc.double({ min: 0, max: 4102444800, noNaN: true }), (unixS) => {
+      const exact = (BigInt(Math.floor(unixS * 4294967296)) + (BigInt(NTP_UNIX_OFFSET_S) << 32n)) % TWO64;
+      expect(big(ntpFromUnixSeconds(unixS))).toBe(exact);
+    }), { numRuns: 5000 });
+  });
+
   test('nanosecond parts convert exactly to the 2^-32 s fraction', () => {
     expect(ntpFromUnixParts(0, 500000000)).toEqual({ s: NTP_UNIX_OFFSET_S, f: 0x80000000 });
     expect(ntpFromUnixParts(0, 1)).toEqual({ s: NTP_UNIX_OFFSET_S, f: 4 });
