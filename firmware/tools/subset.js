@@ -6,6 +6,7 @@
 
 const acorn = require('acorn');
 const walk = require('acorn-walk');
+const eslintScope = require('eslint-scope');
 
 const BANNED_GLOBALS = [
   'Map', 'Set', 'WeakMap', 'WeakSet', 'WeakRef', 'Symbol', 'BigInt', 'Proxy', 'Reflect', 'TextEncoder', 'TextDecoder',
@@ -94,21 +95,27 @@ function walkImmediate(node, visit) {
 }
 
 /**
- * Espruino does not hoist: a top-level statement may only call functions and classes whose declarations ran
- * before it. Calls inside function bodies run later, once the whole module has loaded.
+ * Espruino hoists nothing: it creates a var, let, const, function or class when its declaration runs, and until
+ * then the name means whatever an outer scope calls it (or a new global, if assigned). So within one function a
+ * name may not be used before its declaration. Uses from a nested function are fine: it runs later. Minifiers
+ * break this (UglifyJS declares an inlined function's locals with a var at the end of the body), so it is checked.
  */
-function hoistingProblems(ast) {
+function lateDeclarationProblems(ast) {
   const out = [];
-  const declaredAt = new Map();
-  ast.body.forEach((stmt, index) => {
-    if (stmt.type === 'FunctionDeclaration' || stmt.type === 'ClassDeclaration') declaredAt.set(stmt.id.name, index);
-  });
-  ast.body.forEach((stmt, index) => {
-    if (stmt.type === 'FunctionDeclaration') return;
-    walkImmediate(stmt, (call) => {
-      if (call.callee.type === 'Identifier' && declaredAt.has(call.callee.name) && declaredAt.get(call.callee.name) > index) {
-        out.push({ at: call.start, what: `${call.callee.name} is called before its declaration has run (Espruino does not hoist)` });
-      }
+  const runsIn = (scope) => {
+    while (scope.upper && scope.type !== 'function' && scope.type !== 'class-field-initializer') scope = scope.upper;
+    return scope;
+  };
+  eslintScope.analyze(ast, { ecmaVersion: 2022, sourceType: 'script', nodejsScope: true }).scopes.forEach((scope) => {
+    scope.variables.forEach((variable) => {
+      const def = variable.defs[0];
+      if (!def || def.type === 'Parameter' || def.type === 'CatchClause' || def.type === 'ImplicitGlobalVariable') return;
+      const declaredAt = def.name.start;
+      variable.references.forEach((ref) => {
+        if (ref.identifier.start < declaredAt && runsIn(ref.from) === runsIn(scope)) {
+          out.push({ at: ref.identifier.start, what: `${variable.name} is used before its declaration has run (Espruino does not hoist)` });
+        }
+      });
     });
   });
   return out;
@@ -135,7 +142,7 @@ function declaredNames(ast) {
 function checkEspruinoSubset(code) {
   let ast;
   try {
-    ast = acorn.parse(code, { ecmaVersion: 2022, sourceType: 'script', locations: true });
+    ast = acorn.parse(code, { ecmaVersion: 2022, sourceType: 'script', locations: true, ranges: true });
   } catch (error) {
     return [{ line: 0, column: 0, what: `does not parse as a classic script: ${error.message}` }];
   }
@@ -216,7 +223,7 @@ function checkEspruinoSubset(code) {
         if (isFunctionNode(node) && (node.async || node.generator)) add(node, node.async ? 'async function' : 'generator');
     }
   });
-  hoistingProblems(ast).forEach((p) => problems.push(p));
+  lateDeclarationProblems(ast).forEach((p) => problems.push(p));
 
   return problems.map((p) => {
     const loc = acorn.getLineInfo(code, p.at);

@@ -60,6 +60,7 @@ describe('firmware bundle', () => {
       ['var __export = 1;', /bundler helper/],
       ['var x = require("fs");', /require of something other/],
       ['f(); function f() {}', /before its declaration/],
+      ['var m = 1; function g() { m = 2; var m; }', /m is used before its declaration/],
       ['var b = BigInt(1);', /global BigInt/],
     ];
     for (const [code, what] of bad) {
