@@ -71,7 +71,8 @@ interface AddressSlot {
   intervalS: number;
   /** Floor set by RATE kisses; 0 until the server asks us to slow down. */
   rateFloorS: number;
-  lastSendMs: number | null;
+  /** NEVER until the first request. */
+  lastSendMs: number;
 }
 
 interface ServerSlot {
@@ -79,9 +80,10 @@ interface ServerSlot {
   port: number;
   isName: boolean;
   addresses: AddressSlot[];
-  resolvedAtMs: number | null;
+  /** When the name was last resolved, or its lookup last failed (NEVER if not yet). */
+  resolvedAtMs: number;
   ttlUntilMs: number;
-  dnsErrorAtMs: number | null;
+  dnsErrorAtMs: number;
   failedSinceResolve: boolean;
 }
 
@@ -92,6 +94,12 @@ const RESOLVING = 2;
 const IN_FLIGHT = 3;
 const STOPPED = 4;
 const PHASES: Phase[] = ['idle', 'waiting', 'resolving', 'in-flight', 'stopped'];
+
+/** A time before every other, so that "at least FLOOR_S after it" needs no special case for "never". */
+const NEVER = -Infinity;
+// Shorter to call than Math.max in the minified bundle, where they appear dozens of times.
+const max = Math.max;
+const min = Math.min;
 
 /**
  * Defined as true by the firmware build (firmware/build.js) only, so that esbuild leaves out what the board adapter
@@ -110,8 +118,9 @@ function findSlot(slots: AddressSlot[], address: string, port: number): AddressS
   return null;
 }
 
-function sinceS(nowMs: number, thenMs: number | null): number {
-  return thenMs === null ? -1 : Math.max(0, Math.round((nowMs - thenMs) / 1000));
+/** Whole seconds from then to now, -1 for never. */
+function sinceS(nowMs: number, thenMs: number): number {
+  return thenMs > NEVER ? max(0, Math.round((nowMs - thenMs) / 1000)) : -1;
 }
 
 export class Scheduler {
@@ -141,14 +150,14 @@ export class Scheduler {
     let pending: PendingRequest | null = null;
     /** When the request in flight times out, or the resolver is given up on (one at a time). */
     let deadlineMs = 0;
-    let lastSendMs: number | null = null;
+    let lastSendMs = NEVER;
     let failures = 0;
     let nextRequestId = 1;
     const filter = createFilter();
     let lastSample: Sample | null = null;
     let lastSampleMs: number | null = null;
     let lastKiss: { code: string; host: string; address: string } | null = null;
-    let lastSamplePersistMs: number | null = null;
+    let lastSamplePersistMs = NEVER;
     let sentSinceStart = false;
     let stoppedReason = '';
     // The event being handled: its time, and the decisions it has led to so far.
@@ -156,7 +165,7 @@ export class Scheduler {
     let out: Decision[] = [];
 
     const newSlot = (address: string, port: number): AddressSlot => {
-      return { address: address, port: port, intervalS: minS, rateFloorS: 0, lastSendMs: null };
+      return { address: address, port: port, intervalS: minS, rateFloorS: 0, lastSendMs: NEVER };
     };
 
     for (var i = 0; i < c.servers.length; i++) {
@@ -167,9 +176,9 @@ export class Scheduler {
         port: spec.port,
         isName: isName,
         addresses: isName ? [] : [newSlot(spec.host, spec.port)],
-        resolvedAtMs: null,
+        resolvedAtMs: NEVER,
         ttlUntilMs: 0,
-        dnsErrorAtMs: null,
+        dnsErrorAtMs: NEVER,
         failedSinceResolve: false,
       });
     }
@@ -204,34 +213,22 @@ export class Scheduler {
     };
 
     const resolveAllowedAtMs = (server: ServerSlot): number => {
-      let at = server.ttlUntilMs;
-      const retryMs = DNS_RETRY_AFTER_FAILURE_S * 1000;
       // A name whose every address refused us is worth a fresh look only hourly (pools rotate addresses).
       const allHeld = server.addresses.length > 0 && firstUsable(server, 0) === server.addresses.length;
-      if ((server.failedSinceResolve || allHeld) && server.resolvedAtMs !== null) at = Math.max(at, server.resolvedAtMs + retryMs);
-      if (server.dnsErrorAtMs !== null) at = Math.max(at, server.dnsErrorAtMs + retryMs);
-      return at;
+      return max(server.ttlUntilMs, server.failedSinceResolve || allHeld ? server.resolvedAtMs + DNS_RETRY_AFTER_FAILURE_S * 1000 : NEVER,
+        server.dnsErrorAtMs + DNS_RETRY_AFTER_FAILURE_S * 1000);
     };
 
-    /** Whether any server could still be asked: a usable address, or a name that may resolve to a new one. */
-    const hasAnyHope = (): boolean => {
-      for (var i = 0; i < servers.length; i++) {
-        if (servers[i].isName || firstUsable(servers[i], 0) < servers[i].addresses.length) return true;
-      }
-      return false;
-    };
-
-    const stop = (reason: string): void => {
-      if (phase === STOPPED) return;
-      phase = STOPPED;
-      if (typeof KISSTIME_FIRMWARE === 'undefined') stoppedReason = reason;
-      out.push({ type: 'stopped', reason: reason });
-    };
-
-    /** Stops for good when every server has refused us; says whether it did. */
+    /** Stops for good when every server has refused us (no usable address, no name that may resolve to a new one). */
     const stopIfHopeless = (): boolean => {
-      if (hasAnyHope()) return false;
-      stop(ALL_REFUSED);
+      for (var i = 0; i < servers.length; i++) {
+        if (servers[i].isName || firstUsable(servers[i], 0) < servers[i].addresses.length) return false;
+      }
+      if (phase !== STOPPED) {
+        phase = STOPPED;
+        if (typeof KISSTIME_FIRMWARE === 'undefined') stoppedReason = ALL_REFUSED;
+        out.push({ type: 'stopped', reason: ALL_REFUSED });
+      }
       return true;
     };
 
@@ -310,16 +307,13 @@ export class Scheduler {
       server.dnsErrorAtMs = now;
       phase = WAITING;
       if (!currentTarget()) advance();
-      const retryMs = resolveAllowedAtMs(server) - now;
-      out.push({ type: 'backoff', cause: 'dns-error', host: server.host, address: '', failures: failures, retryInS: retryMs / 1000, message: message });
+      out.push({ type: 'backoff', cause: 'dns-error', host: server.host, address: '', failures: failures, retryInS: (resolveAllowedAtMs(server) - now) / 1000, message: message });
     };
 
     const start = (): void => {
-      if (phase !== IDLE) return;
       phase = WAITING;
       const startupS = c.startupDelayMinS + random() * (c.startupDelayMaxS - c.startupDelayMinS);
-      startupUntilMs = now + startupS * 1000;
-      nextPollMs = startupUntilMs;
+      startupUntilMs = nextPollMs = now + startupS * 1000;
       const s = restoredSnapshot;
       restoredSnapshot = null;
       if (s) {
@@ -327,40 +321,34 @@ export class Scheduler {
         if (s.z >= 0) lastSendMs = now - s.z * 1000;
         for (var i = 0; i < s.slots.length; i++) {
           const saved = s.slots[i];
-          let server: ServerSlot | null = null;
-          for (var j = 0; j < servers.length && !server; j++) {
-            if (servers[j].host === saved.h) server = servers[j];
+          for (var j = 0; j < servers.length; j++) {
+            const server = servers[j];
+            let slot = server.host === saved.h ? findSlot(server.addresses, saved.a, saved.p) : null;
+            if (!slot && server.host === saved.h && server.isName && server.addresses.length < MAX_ADDRESSES_PER_SERVER) {
+              slot = newSlot(saved.a, saved.p);
+              server.addresses.push(slot);
+            }
+            if (slot) {
+              slot.rateFloorS = min(saved.r, maxS);
+              slot.intervalS = min(max(saved.i, minS, slot.rateFloorS), maxS);
+              if (saved.z >= 0) slot.lastSendMs = now - saved.z * 1000;
+              break;
+            }
           }
-          if (!server) continue;
-          let slot = findSlot(server.addresses, saved.a, saved.p);
-          if (!slot && server.isName && server.addresses.length < MAX_ADDRESSES_PER_SERVER) {
-            slot = newSlot(saved.a, saved.p);
-            server.addresses.push(slot);
-          }
-          if (!slot) continue;
-          slot.rateFloorS = Math.min(saved.r, maxS);
-          slot.intervalS = Math.min(Math.max(saved.i, minS, slot.rateFloorS), maxS);
-          if (saved.z >= 0) slot.lastSendMs = now - saved.z * 1000;
         }
         // The random startup delay goes on top of the saved waits. A device saves its state moments after each
         // request, so after a mass power-on every saved wait ends minInterval after the same instant: without the
         // delay the whole fleet would come back in one second (found by the fleet simulator, bench/fleet).
-        if (lastSendMs !== null) nextPollMs = Math.max(nextPollMs, lastSendMs + minS * 1000 + startupS * 1000);
-        if (s.f > 0) nextPollMs = Math.max(nextPollMs, now + s.w * 1000 + startupS * 1000);
+        nextPollMs = max(nextPollMs, lastSendMs + minS * 1000 + startupS * 1000, s.f > 0 ? now + s.w * 1000 + startupS * 1000 : NEVER);
       }
       // After a restore, the saved holds may rule out the first address.
       if (!currentTarget() && !(servers[0].isName && servers[0].addresses.length === 0)) advance(true);
       stopIfHopeless();
     };
 
-    const addHold = (hold: Hold): void => {
-      if (holds.length >= MAX_HOLDS) holds.shift();
-      holds.push(hold);
-    };
-
     const onReply = (event: Extract<SchedulerEvent, { type: 'reply' }>): void => {
       const p = pending && pending.id === event.requestId ? pending : null;
-      const verdict = judgeReply(p, { from: event.from, bytes: event.bytes, nowMs: now, t1: event.t1, t4: event.t4 }, c.timeoutS * 1000, c.maxRootDistanceS);
+      const verdict = judgeReply(p, event, c.timeoutS * 1000, c.maxRootDistanceS);
       if (verdict.kind === 'reject') {
         if (typeof KISSTIME_FIRMWARE === 'undefined') out.push({ type: 'reject', reason: verdict.reason, host: p ? p.host : '', address: event.from.address, port: event.from.port });
         return;
@@ -371,17 +359,20 @@ export class Scheduler {
       const slot = findSlot(server.addresses, p.address, p.port) as AddressSlot;
       if (verdict.kind === 'kiss') {
         const action = verdict.action;
+        const code = verdict.code;
         if (action !== 'ignore') {
           settle();
-          if (typeof KISSTIME_FIRMWARE === 'undefined') lastKiss = { code: verdict.code, host: p.host, address: p.address };
+          if (typeof KISSTIME_FIRMWARE === 'undefined') lastKiss = { code: code, host: p.host, address: p.address };
         }
-        if (action === 'hold') addHold({ h: p.host, a: p.address, p: p.port, c: verdict.code });
-        if (action === 'slow-down') {
-          slot.rateFloorS = intervalAfterRate(Math.max(slot.intervalS, slot.rateFloorS), verdict.poll, maxS);
-          if (slot.intervalS < slot.rateFloorS) slot.intervalS = slot.rateFloorS;
+        if (action === 'hold') {
+          if (holds.length >= MAX_HOLDS) holds.shift();
+          holds.push({ h: p.host, a: p.address, p: p.port, c: code });
+        } else if (action === 'slow-down') {
+          slot.rateFloorS = intervalAfterRate(max(slot.intervalS, slot.rateFloorS), verdict.poll, maxS);
+          slot.intervalS = max(slot.intervalS, slot.rateFloorS);
           nextPollMs = now + jittered(slot.intervalS, random) * 1000;
         }
-        out.push({ type: 'kiss', code: verdict.code, action: action, host: p.host, address: p.address, port: p.port, intervalS: action === 'hold' ? 0 : slot.intervalS });
+        out.push({ type: 'kiss', code: code, action: action, host: p.host, address: p.address, port: p.port, intervalS: action === 'hold' ? 0 : slot.intervalS });
         if (action === 'hold') {
           advance();
           // Another server may be asked at once (the global floor still applies); the refusing one never again.
@@ -391,7 +382,7 @@ export class Scheduler {
         } else if (action === 'slow-down') {
           persist('rate');
         } else if (action === 'failed-poll') {
-          failPoll('kiss', 'kiss ' + verdict.code + ' (no time from this server yet)');
+          failPoll('kiss', 'kiss ' + code + ' (no time from this server yet)');
         }
         return;
       }
@@ -405,8 +396,7 @@ export class Scheduler {
       const oldInterval = slot.intervalS;
       if (previous) {
         // "As performance permits": lengthen while samples agree, shorten when the clock runs away.
-        if (Math.abs(sample.offsetS - previous.offsetS) > OFFSET_JUMP_S) slot.intervalS = Math.max(minS, slot.rateFloorS, slot.intervalS / 4);
-        else slot.intervalS = Math.min(maxS, slot.intervalS * 2);
+        slot.intervalS = Math.abs(sample.offsetS - previous.offsetS) > OFFSET_JUMP_S ? max(minS, slot.rateFloorS, slot.intervalS / 4) : min(maxS, slot.intervalS * 2);
       }
       const waitS = jittered(slot.intervalS, random);
       nextPollMs = now + waitS * 1000;
@@ -417,7 +407,7 @@ export class Scheduler {
       const best = bestInFilter(filter, now) as FilterEntry;
       out.push({ type: 'sample', sample: sample, offsetS: best.offsetS, delayS: best.delayS, intervalS: slot.intervalS, nextInS: waitS });
       if (slot.intervalS !== oldInterval) persist('interval');
-      else if (lastSamplePersistMs === null || now - lastSamplePersistMs >= slot.intervalS * 1000) persist('sample');
+      else if (now - lastSamplePersistMs >= slot.intervalS * 1000) persist('sample');
     };
 
     const onDns = (addresses: string[], ttlS: number): void => {
@@ -434,8 +424,8 @@ export class Scheduler {
       server.addresses = next;
       server.resolvedAtMs = now;
       server.ttlUntilMs = now + (ttlS > 0 ? ttlS : 0) * 1000;
-      server.dnsErrorAtMs = null;
-      addressIndex = current ? Math.max(0, next.indexOf(current)) : 0;
+      server.dnsErrorAtMs = NEVER;
+      addressIndex = max(0, next.indexOf(current));
       phase = WAITING;
     };
 
@@ -455,12 +445,10 @@ export class Scheduler {
         }
       };
       consider(startupUntilMs, 'startup-delay');
-      if (lastSendMs !== null) {
-        consider(lastSendMs + FLOOR_S * 1000, 'floor');
-        consider(lastSendMs + minS * 1000, 'min-interval');
-      }
+      consider(lastSendMs + FLOOR_S * 1000, 'floor');
+      consider(lastSendMs + minS * 1000, 'min-interval');
       const target = currentTarget();
-      if (target && target.lastSendMs !== null && target.rateFloorS > 0) consider(target.lastSendMs + target.rateFloorS * 1000, 'rate-limited');
+      if (target && target.rateFloorS > 0) consider(target.lastSendMs + target.rateFloorS * 1000, 'rate-limited');
       if (failures > 0) consider(nextPollMs, 'backoff');
       if (until <= now) {
         nextPollMs = now;
@@ -485,14 +473,12 @@ export class Scheduler {
         slot = currentTarget();
         if (!slot) {
           if (!stopIfHopeless()) {
-            // The soonest any name may be looked up again.
-            let at = -1;
+            // The soonest any name may be looked up again (there is one, or stopIfHopeless would have stopped).
+            let at = Infinity;
             for (var i = 0; i < servers.length; i++) {
-              if (!servers[i].isName) continue;
-              const t = resolveAllowedAtMs(servers[i]);
-              if (at < 0 || t < at) at = t;
+              if (servers[i].isName) at = min(at, resolveAllowedAtMs(servers[i]));
             }
-            nextPollMs = Math.max(now + FLOOR_S * 1000, at);
+            nextPollMs = max(now + FLOOR_S * 1000, at);
           }
           return;
         }
@@ -501,9 +487,7 @@ export class Scheduler {
           return;
         }
       }
-      let earliest = now;
-      if (lastSendMs !== null) earliest = Math.max(earliest, lastSendMs + FLOOR_S * 1000);
-      if (slot.lastSendMs !== null) earliest = Math.max(earliest, slot.lastSendMs + Math.max(FLOOR_S, slot.rateFloorS) * 1000);
+      const earliest = max(lastSendMs + FLOOR_S * 1000, slot.lastSendMs + max(FLOOR_S, slot.rateFloorS) * 1000);
       if (earliest > now) {
         nextPollMs = earliest;
         return;
@@ -513,8 +497,7 @@ export class Scheduler {
       pending = { id: id, host: server.host, address: slot.address, port: slot.port, nonce: nonce, sentMs: now, answered: false };
       deadlineMs = now + c.timeoutS * 1000;
       phase = IN_FLIGHT;
-      lastSendMs = now;
-      slot.lastSendMs = now;
+      lastSendMs = slot.lastSendMs = now;
       out.push({ type: 'send', requestId: id, host: server.host, address: slot.address, port: slot.port, bytes: encodeRequest(nonce) });
       if (!sentSinceStart) {
         // One write per boot is enough to keep a reboot loop to the floor even before any reply is saved.
@@ -527,8 +510,9 @@ export class Scheduler {
       out = [];
       now = event.nowMs;
       const type = event.type;
-      if (type === 'start') start();
-      else if (type === 'reply') onReply(event);
+      if (type === 'start') {
+        if (phase === IDLE) start();
+      } else if (type === 'reply') onReply(event);
       else if (type === 'timeout' || type === 'send-error') {
         if (pending && pending.id === event.requestId) failPoll(type, type === 'timeout' ? timeoutMessage : event.message);
       } else if (type === 'dns' || type === 'dns-error') {
