@@ -148,12 +148,6 @@ export function validateClientConfig(input: ClientConfigInput): ConfigResult {
 }
 
 export function isIpAddress(host: string): boolean {
-  if (host.indexOf(':') >= 0) return true;
-  // Four groups of 1-3 digits, checked by hand: Espruino's RegExp has no {n,m} quantifiers.
-  const parts = host.split('.');
-  if (parts.length !== 4) return false;
-  for (var i = 0; i < 4; i++) {
-    if (!/^\d+$/.test(parts[i]) || parts[i].length > 3) return false;
-  }
-  return true;
+  // Four dotted numbers, written without {n,m}, which Espruino's RegExp lacks; anything with a colon is IPv6.
+  return host.indexOf(':') >= 0 || /^\d+\.\d+\.\d+\.\d+$/.test(host);
 }

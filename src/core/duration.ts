@@ -7,13 +7,10 @@ const UNIT_S: { [unit: string]: number } = { ms: 0.001, s: 1, m: 60, min: 60, h:
 
 /** Seconds, or NaN when the text is not a duration. */
 export function parseDurationS(input: string | number): number {
-  // Split by hand: Espruino's RegExp has no ? quantifier or (?:...) group. Only digits and dots reach +number,
-  // so hex, exponents and signs are refused; "1.2.3" and "" are NaN there.
-  const t = typeof input === 'string' ? input.trim() : '';
-  let end = 0;
-  while (end < t.length && '0123456789.'.indexOf(t.charAt(end)) >= 0) end++;
-  const unit = t.substring(end).trim() || 's';
-  const value = typeof input === 'number' ? input : (end > 0 && Object.prototype.hasOwnProperty.call(UNIT_S, unit) ? +t.substring(0, end) * UNIT_S[unit] : NaN);
+  // Only digits and dots reach +number, so hex, exponents and signs are refused; "1.2.3" is NaN there.
+  const m = typeof input === 'string' ? /^\s*([\d.]+)\s*([a-z]*)\s*$/.exec(input) : null;
+  const unit = m ? m[2] || 's' : '';
+  const value = typeof input === 'number' ? input : (m && Object.prototype.hasOwnProperty.call(UNIT_S, unit) ? +m[1] * UNIT_S[unit] : NaN);
   return value >= 0 && value < Infinity ? value : NaN;
 }
 

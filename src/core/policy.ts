@@ -29,10 +29,8 @@ export const MAX_ADDRESSES_PER_SERVER = 4;
 export const NTP_PORT = 123;
 
 export function isPoolName(host: string): boolean {
-  const lower = host.toLowerCase();
-  // Compared by hand: Espruino's RegExp has no ? quantifier. A trailing dot (absolute name) is the same name.
-  const h = lower.charAt(lower.length - 1) === '.' ? lower.substring(0, lower.length - 1) : lower;
-  return h === 'pool.ntp.org' || (h.length > 13 && h.substring(h.length - 13) === '.pool.ntp.org');
+  // The leading dot makes "pool.ntp.org" itself match; trailing dots (absolute names) are the same name.
+  return /\.pool\.ntp\.org\.*$/.test('.' + host.toLowerCase());
 }
 
 /** The smallest minimum interval allowed for this server. */
