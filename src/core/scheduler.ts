@@ -255,7 +255,6 @@ export class Scheduler {
     };
 
     const persist = (reason: PersistReason): void => {
-      if (reason === 'sample' || reason === 'interval') lastSamplePersistMs = now;
       out.push({ type: 'persist', reason: reason, snapshot: snapshot(now) });
     };
 
@@ -406,8 +405,11 @@ export class Scheduler {
       }
       const best = bestInFilter(filter, now) as FilterEntry;
       out.push({ type: 'sample', sample: sample, offsetS: best.offsetS, delayS: best.delayS, intervalS: slot.intervalS, nextInS: waitS });
-      if (slot.intervalS !== oldInterval) persist('interval');
-      else if (now - lastSamplePersistMs >= slot.intervalS * 1000) persist('sample');
+      const changed = slot.intervalS !== oldInterval;
+      if (changed || now - lastSamplePersistMs >= slot.intervalS * 1000) {
+        lastSamplePersistMs = now;
+        persist(changed ? 'interval' : 'sample');
+      }
     };
 
     const onDns = (addresses: string[], ttlS: number): void => {
