@@ -1,10 +1,10 @@
 // Reply acceptance, in the order RFC 8633 §5.4 asks: a reply must prove it answers our request before it
 // may act as a kiss, and only then is it checked as a time sample.
 
-import { HEADER_BYTES, LEAP_UNSYNCHRONISED, MODE_SERVER, readTimestamp, readU32, refIdAsciiAt, refIdToString, signedByte } from './codec';
+import { HEADER_BYTES, LEAP_UNSYNCHRONISED, readU32, refIdAsciiAt, refIdToString, signedByte } from './codec';
 import { classifyKiss, KissAction } from './kiss';
 import { shortFormatToSeconds } from './short-format';
-import { NtpTimestamp, offsetAndDelay } from './timestamp';
+import { NtpTimestamp, offsetAndDelayOf } from './timestamp';
 
 /** Defined as true by the firmware build only (see scheduler.ts); undefined everywhere else. */
 declare const KISSTIME_FIRMWARE: boolean;
@@ -75,9 +75,11 @@ export interface ReplyInput {
   t4: NtpTimestamp;
 }
 
+/** The board's one reject: it never reads the reason (the scheduler reports rejects only outside the firmware). */
+const REJECTED = { kind: 'reject' } as Verdict;
+
 function reject(reason: RejectReason): Verdict {
-  // The board never reads the reason (the scheduler reports rejects only outside the firmware).
-  return typeof KISSTIME_FIRMWARE === 'undefined' ? { kind: 'reject', reason: reason } : { kind: 'reject' } as Verdict;
+  return typeof KISSTIME_FIRMWARE === 'undefined' ? { kind: 'reject', reason: reason } : REJECTED;
 }
 
 /**
@@ -88,10 +90,14 @@ export function judgeReply(pending: PendingRequest | null, reply: ReplyInput, wi
   if (!pending) return reject('no-request');
   if (reply.from.address !== pending.address || reply.from.port !== pending.port) return reject('wrong-source');
   const b = reply.bytes;
-  // As decodePacket: versions 1-4 share this header; 0 and 5-7 are not NTP as we know it. The version field less
-  // one is 0-3 for those: a version 0 borrows from the leap bits above it and reads as 7.
-  if (b.length < HEADER_BYTES || ((b[0] - 8) & 56) > 24) return reject('malformed');
-  if ((b[0] & 7) !== MODE_SERVER) return reject('not-server-mode');
+  // Size, version and mode in one test. As decodePacket, versions 1-4 share this header; 0 and 5-7 are not NTP
+  // as we know it; and a server answers in mode 4. So version and mode (the low six bits) must read 12 + 8k for
+  // k = 0-3: taking 12 away leaves bits 0-2 and 5 clear exactly then, whatever the leap bits above them hold.
+  if (b.length < HEADER_BYTES || ((b[0] - 12) & 39)) {
+    // Which of the two, in the order RFC 8633 checks them, matters only to the reject reports of the Node adapters:
+    // the firmware build drops reasons, and with them this expression.
+    return reject(b.length < HEADER_BYTES || ((b[0] - 8) & 56) > 24 ? 'malformed' : 'not-server-mode');
+  }
   if (readU32(b, 24) !== pending.nonce.s || readU32(b, 28) !== pending.nonce.f) return reject('bad-origin');
   if (pending.answered) return reject('duplicate');
   if (reply.nowMs - pending.sentMs > windowMs) return reject('late');
@@ -105,32 +111,48 @@ export function judgeReply(pending: PendingRequest | null, reply: ReplyInput, wi
 
   if (b[0] >> 6 === LEAP_UNSYNCHRONISED) return reject('unsynchronised');
   if (stratum > 15) return reject('bad-stratum');
-  const receive = readTimestamp(b, 32);
-  const transmit = readTimestamp(b, 40);
-  if (!(receive.s || receive.f) || !(transmit.s || transmit.f)) return reject('zero-timestamp');
+  // Receive and transmit timestamps read as their seconds and fraction fields, with no objects built for them.
+  const s2 = readU32(b, 32);
+  const f2 = readU32(b, 36);
+  const s3 = readU32(b, 40);
+  const f3 = readU32(b, 44);
+  // The fields are never negative, so a sum is zero only when both of its fields are.
+  if (!(s2 + f2 && s3 + f3)) return reject('zero-timestamp');
 
-  const od = offsetAndDelay(reply.t1, receive, transmit, reply.t4);
+  const t1 = reply.t1;
+  const t4 = reply.t4;
+  // A Sample from the start: on the board, this object with offset and delay becomes the sample itself.
+  const od = offsetAndDelayOf(t1.s, t1.f, s2, f2, s3, f3, t4.s, t4.f) as Sample;
+  const delayS = od.delayS;
   // Root delay / 2 + root dispersion, both raw 16.16, converted once.
-  const rootDistanceS = shortFormatToSeconds(readU32(b, 4) / 2 + readU32(b, 8)) + (od.delayS > 0 ? od.delayS / 2 : 0);
+  const rootDistanceS = shortFormatToSeconds(readU32(b, 4) / 2 + readU32(b, 8)) + (delayS > 0 ? delayS / 2 : 0);
   if (rootDistanceS > maxRootDistanceS) return reject('root-distance');
 
-  // The board reads only these five (firmware/src/kisstime.ts and the scheduler's snapshot); the rest serves the
-  // Node adapters' status and the server's upstream reference.
-  const sample: Sample = typeof KISSTIME_FIRMWARE === 'undefined' ? {
-    offsetS: od.offsetS,
-    delayS: od.delayS,
-    stratum: stratum,
-    refId: refIdToString(readU32(b, 12), stratum),
-    leap: b[0] >> 6,
-    precision: signedByte(b[3]),
-    poll: signedByte(b[2]),
-    rootDelayS: shortFormatToSeconds(readU32(b, 4)),
-    rootDispersionS: shortFormatToSeconds(readU32(b, 8)),
-    rootDistanceS: rootDistanceS,
-    host: pending.host,
-    address: pending.address,
-    port: pending.port,
-    transmit: transmit,
-  } : { offsetS: od.offsetS, delayS: od.delayS, stratum: stratum, host: pending.host, address: pending.address } as Sample;
-  return { kind: 'sample', sample: sample };
+  // The Node adapters' status and the server's upstream reference read all of it.
+  if (typeof KISSTIME_FIRMWARE === 'undefined') {
+    return {
+      kind: 'sample',
+      sample: {
+        offsetS: od.offsetS,
+        delayS: delayS,
+        stratum: stratum,
+        refId: refIdToString(readU32(b, 12), stratum),
+        leap: b[0] >> 6,
+        precision: signedByte(b[3]),
+        poll: signedByte(b[2]),
+        rootDelayS: shortFormatToSeconds(readU32(b, 4)),
+        rootDispersionS: shortFormatToSeconds(readU32(b, 8)),
+        rootDistanceS: rootDistanceS,
+        host: pending.host,
+        address: pending.address,
+        port: pending.port,
+        transmit: { s: s3, f: f3 },
+      },
+    };
+  }
+  // The board reads only offset, delay and these three (firmware/src/kisstime.ts and the scheduler).
+  od.stratum = stratum;
+  od.host = pending.host;
+  od.address = pending.address;
+  return { kind: 'sample', sample: od };
 }

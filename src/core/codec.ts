@@ -61,8 +61,9 @@ function writeTimestamp(b: Uint8Array, i: number, ts: NtpTimestamp): void {
   writeU32(b, i + 4, ts.f);
 }
 
+/** A byte (0-255) read as two's complement: shifted to the top of a 32-bit int and back, which carries the sign. */
 export function signedByte(v: number): number {
-  return v > 127 ? v - 256 : v;
+  return v << 24 >> 24;
 }
 
 export function decodePacket(bytes: Uint8Array): DecodeResult {
@@ -117,15 +118,14 @@ export function encodeRequest(nonce: NtpTimestamp): Uint8Array {
   // Written directly rather than through encodePacket: the same bytes, without the code the firmware never needs.
   const b = new Uint8Array(HEADER_BYTES);
   b[0] = (4 << 3) | MODE_CLIENT;
-  writeTimestamp(b, 40, nonce);
+  writeU32(b, 40, nonce.s);
+  writeU32(b, 44, nonce.f);
   return b;
 }
 
-/** 64 random bits from the caller's generator; never all zero, since a zero origin means "no request". */
+/** 64 random bits from the caller's generator; never all zero, since a zero origin means "no request": a zero fraction becomes 1. */
 export function makeNonce(random: () => number): NtpTimestamp {
-  const s = Math.floor(random() * 4294967296);
-  const f = Math.floor(random() * 4294967296);
-  return { s: s, f: s || f ? f : 1 };
+  return { s: Math.floor(random() * 4294967296), f: Math.floor(random() * 4294967296) || 1 };
 }
 
 /**
@@ -134,7 +134,7 @@ export function makeNonce(random: () => number): NtpTimestamp {
  */
 export function refIdAsciiAt(b: Uint8Array, i: number): string {
   let out = '';
-  for (var end = i + 4; i < end && b[i]; i++) out += b[i] > 31 && b[i] < 127 ? String.fromCharCode(b[i]) : '?';
+  for (var end = i + 4, c: number; i < end && (c = b[i]); i++) out += String.fromCharCode(c > 31 && c < 127 ? c : 63);
   return out;
 }
 

@@ -26,9 +26,9 @@ export function addToFilter(filter: ClockFilter, entry: FilterEntry): void {
 export function bestInFilter(filter: ClockFilter, nowMs: number): FilterEntry | null {
   let best: FilterEntry | null = null;
   let bestScore = Infinity;
-  for (var i = 0; i < filter.length; i++) {
-    const e = filter[i];
-    const score = (e.delayS > 0 ? e.delayS : 0) / 2 + STALENESS_S_PER_MS * (nowMs - e.atMs);
+  for (var e of filter) {
+    // Twice (half the delay + the staleness): doubling is exact in binary floating point, so the order is the same.
+    const score = (e.delayS > 0 ? e.delayS : 0) + 2 * STALENESS_S_PER_MS * (nowMs - e.atMs);
     if (score < bestScore) {
       best = e;
       bestScore = score;
@@ -39,5 +39,5 @@ export function bestInFilter(filter: ClockFilter, nowMs: number): FilterEntry | 
 
 /** After the local clock was stepped by stepS, stored offsets must move the other way to stay true. */
 export function shiftFilter(filter: ClockFilter, stepS: number): void {
-  for (var i = 0; i < filter.length; i++) filter[i].offsetS -= stepS;
+  for (var e of filter) e.offsetS -= stepS;
 }

@@ -4,7 +4,8 @@
 export type KissAction = 'hold' | 'slow-down' | 'ignore' | 'failed-poll';
 
 /** RFC 8633: a RATE may not push the poll interval past 2^13 s on the server's say-so alone. */
-export const RATE_HINT_CAP_S = 8192;
+const RATE_HINT_CAP_POLL = 13;
+export const RATE_HINT_CAP_S = 1 << RATE_HINT_CAP_POLL;
 
 export function classifyKiss(code: string): KissAction {
   if (code === 'DENY' || code === 'RSTR') return 'hold';
@@ -15,18 +16,13 @@ export function classifyKiss(code: string): KissAction {
 }
 
 /**
- * The interval after a RATE: at least double the current one. The server's poll field is only a hint,
- * clamped to 2^13 s so a forged or hostile RATE cannot silence a client for days; the configured
- * maximum caps the growth.
+ * The interval after a RATE: at least double the current one. The server's poll field (log2 s) is only a hint,
+ * clamped to 2^13 s so a forged or hostile RATE cannot silence a client for days; the configured maximum caps the
+ * growth. A poll of 0 or less hints at 1 s or less, which no doubled interval is below, so it counts as none.
  */
 export function intervalAfterRate(currentS: number, serverPoll: number, maxIntervalS: number): number {
-  let hintS = 0;
-  if (serverPoll > 0) {
-    hintS = 1;
-    for (var i = 0; i < serverPoll && hintS < RATE_HINT_CAP_S; i++) hintS *= 2;
-    if (hintS > RATE_HINT_CAP_S) hintS = RATE_HINT_CAP_S;
-  }
-  let next = currentS * 2;
-  if (hintS > next) next = hintS;
+  // 2^poll as a shift: exact (Math.pow is not on Espruino), and 1 << 13 fits a 32-bit int with room to spare.
+  const hintS = serverPoll > 0 ? 1 << (serverPoll < RATE_HINT_CAP_POLL ? serverPoll : RATE_HINT_CAP_POLL) : 0;
+  const next = hintS > currentS * 2 ? hintS : currentS * 2;
   return next > maxIntervalS ? maxIntervalS : next;
 }

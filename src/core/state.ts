@@ -57,65 +57,52 @@ type Fields = { [field: string]: unknown };
 declare const KISSTIME_FIRMWARE: boolean;
 
 const MAX_SECONDS = 1 << 30;
-// Shared rather than repeated: the minifier keeps every array literal it is given.
-const PORT = [1, 65535];
 const SECONDS = [0, MAX_SECONDS];
 const SINCE = [-1, MAX_SECONDS];
 
-/** Per field: [min, max] of an integer, or the longest allowed length of a text. */
-type Shape = { [field: string]: number[] | number };
-const HEAD: Shape = { f: [0, 1000000], w: SECONDS, z: SINCE };
-const HOLD: Shape = { h: 255, a: 64, p: PORT, c: 4 };
-const SLOT: Shape = { h: 255, a: 64, p: PORT, i: SECONDS, r: SECONDS, z: SINCE };
-const LAST: Shape = { o: [-MAX_SECONDS * 1024, MAX_SECONDS * 1024], d: [-MAX_SECONDS, MAX_SECONDS], s: [0, 16], h: 255 };
-
-function fits(x: unknown, limit: number[] | number): boolean {
-  return typeof limit === 'number'
-    ? typeof x === 'string' && x.length <= limit
-    : typeof x === 'number' && x % 1 === 0 && x >= limit[0] && x <= limit[1];
+/**
+ * Per field, the [min, max] of an integer or the longest allowed length of a text. Every field of the snapshot's
+ * head and entries is one letter and means the same wherever it appears, so one table serves every shape, and a
+ * shape is just its fields' letters.
+ */
+const LIMITS: { [field: string]: number[] | number } = { f: [0, 1000000], w: SECONDS, z: SINCE, h: 255, a: 64, p: [1, 65535], c: 4, i: SECONDS, r: SECONDS };
+if (typeof KISSTIME_FIRMWARE === 'undefined') {
+  LIMITS.o = [-MAX_SECONDS * 1024, MAX_SECONDS * 1024];
+  LIMITS.d = [-MAX_SECONDS, MAX_SECONDS];
+  LIMITS.s = [0, 16];
 }
 
-/** A copy holding only the shape's fields, or null if any is missing or out of range. */
-function checked<T>(v: unknown, shape: Shape): T | null {
+/** A copy holding only the fields named (one letter each), or null if any is missing or out of range. */
+function checked<T>(v: unknown, fields: string): T | null {
   const out: Fields = {};
-  for (var field in shape) {
+  for (var i = 0; i < fields.length; i++) {
+    const field = fields[i];
+    const limit = LIMITS[field];
     // Any value may arrive here: || {} turns null, undefined, 0 and '' into something that has no fields.
     const x = ((v || {}) as Fields)[field];
-    if (!fits(x, shape[field])) return null;
+    // A range has a length; a text's limit, a number, has none.
+    if (!((limit as number[]).length
+      ? typeof x === 'number' && x % 1 === 0 && x >= (limit as number[])[0] && x <= (limit as number[])[1]
+      : typeof x === 'string' && x.length <= (limit as number))) return null;
     out[field] = x;
   }
   return out as T;
 }
 
 /**
- * The first max entries, each checked (one bad entry makes the whole list, and so the snapshot, corrupt),
- * without those whose server is not in hosts.
+ * The first max entries, each checked, without those whose server is not in hosts. One bad entry makes the whole
+ * list, and so the snapshot, corrupt; unless lenient, when it is skipped.
  */
-function entries<T extends { h: string }>(list: unknown, shape: Shape, max: number, hosts: string[]): T[] | null {
+function entries<T extends { h: string }>(list: unknown, fields: string, max: number, hosts: string[], lenient?: boolean): T[] | null {
   if (!Array.isArray(list)) return null;
   const out: T[] = [];
   for (var i = 0; i < list.length && i < max; i++) {
-    const e = checked<T>(list[i], shape);
-    if (!e) return null;
-    if (hosts.indexOf(e.h) >= 0) out.push(e);
+    const e = checked<T>(list[i], fields);
+    if (!e) {
+      if (!lenient) return null;
+    } else if (hosts.indexOf(e.h) >= 0) out.push(e);
   }
   return out;
-}
-
-/**
- * Schema 1 kept holds as "address|port|code" strings and one global interval. It becomes schema 2 fields that
- * then pass the same checks; an entry that makes no valid hold is skipped rather than spoiling the others.
- */
-function fromV1(raw: Fields): Fields {
-  const held = raw.held;
-  const holds: Fields[] = [];
-  if (!Array.isArray(held)) return {};
-  for (var i = 0; i < held.length; i++) {
-    const parts = typeof held[i] === 'string' ? held[i].split('|') : [];
-    const hold = parts.length === 3 && checked<Fields>({ h: '', a: parts[0], p: parseInt(parts[1], 10) || 123, c: parts[2] }, HOLD);
-    if (hold) holds.push(hold);
-  }
-  return { f: fits(raw.failures, [0, 1000]) ? raw.failures : 0, w: 0, z: -1, holds: holds, slots: [] };
 }
 
 /**
@@ -128,21 +115,35 @@ export function restoreSnapshot(raw: unknown, servers: ServerSpec[]): RestoreRes
   let note = 'no saved state';
   if (r != null) {
     const v1 = r.v === 1;
-    if (v1) r = fromV1(r);
+    if (v1) {
+      // Schema 1 kept holds as "address|port|code" strings, failures, and one global interval. It becomes schema 2
+      // fields that then pass the same checks, leniently: an entry that makes no valid hold is skipped rather than
+      // spoiling the others, and failures out of range count as none. Nothing unknown is turned into a string or a
+      // number here: an object whose toString or valueOf is not a function would throw.
+      const held = r.held;
+      r = {
+        f: checked({ f: r.failures }, 'f') ? r.failures : 0, w: 0, z: -1, slots: [],
+        holds: Array.isArray(held) ? held.map((x) => {
+          const parts = typeof x === 'string' ? x.split('|') : [];
+          return { h: '', a: parts[0], p: +parts[1] || 123, c: parts[2] };
+        }) : 0,
+      };
+    }
     note = 'has unknown schema';
     if (v1 || r.v === SCHEMA_VERSION) {
       const hosts = servers.map((server) => server.host);
-      const head = checked<StateSnapshot>(r, HEAD);
+      const head = checked<StateSnapshot>(r, 'fwz');
       // Holds and intervals for servers no longer configured are dropped; holds from schema 1 name no server ('').
-      const holds = entries<Hold>(r.holds, HOLD, MAX_HOLDS, hosts.concat(''));
-      const slots = entries<SlotState>(r.slots, SLOT, 64, hosts);
+      const holds = entries<Hold>(r.holds, 'hapc', MAX_HOLDS, hosts.concat(''), v1);
+      const slots = entries<SlotState>(r.slots, 'hapirz', 64, hosts);
       note = 'is corrupt';
       if (head && holds && slots) {
         s = head;
         s.v = SCHEMA_VERSION;
         s.holds = holds;
         s.slots = slots;
-        s.last = typeof KISSTIME_FIRMWARE === 'undefined' ? checked<LastSample>(r.last, LAST) : null;
+        // The board neither saves a last sample nor reads one back, so its restored snapshot leaves the field out.
+        if (typeof KISSTIME_FIRMWARE === 'undefined') s.last = checked<LastSample>(r.last, 'odsh');
         note = v1 ? 'migrated from schema 1' : 'restored';
       }
     }

@@ -53,9 +53,10 @@ export function ntpFromUnixParts(unixS: number, nanos: number): NtpTimestamp {
  */
 export function ntpFromUnixSeconds(unixS: number): NtpTimestamp {
   const whole = Math.floor(unixS);
-  // Adding 2^32 first keeps the remainder positive for any time since 1764 (the start of NTP era -1), so the
-  // sign checks of wrapSeconds are not needed.
-  return { s: (whole + NTP_UNIX_OFFSET_S + TWO_POW_32) % TWO_POW_32, f: Math.floor((unixS - whole) * TWO_POW_32) };
+  // Adding 2^32 as well keeps the remainder positive for any time since 1764 (the start of NTP era -1), so the
+  // sign checks of wrapSeconds are not needed. One literal, NTP_UNIX_OFFSET_S + 2^32, since the minifiers fold
+  // no sums of imported constants.
+  return { s: (whole + 6503956096) % TWO_POW_32, f: Math.floor((unixS - whole) * TWO_POW_32) };
 }
 
 /**
@@ -104,23 +105,27 @@ export function differenceToSeconds(d: NtpDifference): number {
   return d.s + d.f / TWO_POW_32;
 }
 
-/** a.s - b.s, taken modulo 2^32 as a signed value so that it holds across the 2036 era rollover. */
-function secondsBetween(a: NtpTimestamp, b: NtpTimestamp): number {
-  const s = a.s - b.s;
+/** A difference of two seconds fields, taken modulo 2^32 as a signed value so that it holds across the 2036 era rollover. */
+function eraSeconds(s: number): number {
   // s is within (-2^32, 2^32): subtracting the nearest multiple of 2^32 leaves [-2^31, 2^31), every step exact.
   return s - Math.round(s / TWO_POW_32) * TWO_POW_32;
 }
 
 /**
- * Offset and delay (RFC 5905 §8) from the four timestamps. Whole seconds and fractions are summed apart, each
- * exactly as an integer, and meet in one rounding at the end: no precision is lost to whole timestamps, and no
- * difference objects are built on the way.
+ * Offset and delay (RFC 5905 §8) from the seconds and fraction fields of the four timestamps, as judgeReply reads
+ * them straight from a reply's bytes. Whole seconds and fractions are summed apart, each exactly as an integer,
+ * and meet in one rounding at the end: no precision is lost to whole timestamps, and no objects are built on the way.
  */
-export function offsetAndDelay(t1: NtpTimestamp, t2: NtpTimestamp, t3: NtpTimestamp, t4: NtpTimestamp): { offsetS: number; delayS: number } {
+export function offsetAndDelayOf(s1: number, f1: number, s2: number, f2: number, s3: number, f3: number, s4: number, f4: number): { offsetS: number; delayS: number } {
   return {
-    offsetS: (secondsBetween(t2, t1) + secondsBetween(t3, t4) + (t2.f - t1.f + t3.f - t4.f) / TWO_POW_32) / 2,
-    delayS: secondsBetween(t4, t1) - secondsBetween(t3, t2) + (t4.f - t1.f - t3.f + t2.f) / TWO_POW_32,
+    offsetS: (eraSeconds(s2 - s1) + eraSeconds(s3 - s4) + (f2 - f1 + f3 - f4) / TWO_POW_32) / 2,
+    delayS: eraSeconds(s4 - s1) - eraSeconds(s3 - s2) + (f4 - f1 - f3 + f2) / TWO_POW_32,
   };
+}
+
+/** As offsetAndDelayOf, from the four timestamps. */
+export function offsetAndDelay(t1: NtpTimestamp, t2: NtpTimestamp, t3: NtpTimestamp, t4: NtpTimestamp): { offsetS: number; delayS: number } {
+  return offsetAndDelayOf(t1.s, t1.f, t2.s, t2.f, t3.s, t3.f, t4.s, t4.f);
 }
 
 /** Adds seconds (which may be fractional and negative) to a timestamp, wrapping at the era boundary. */
