@@ -5,7 +5,7 @@
 
 // Imported file by file, not through src/core/index.ts, so the bundle holds only the client half of the core.
 
-import { ClientConfigInput, isIpAddress, validateClientConfig } from '../../src/core/config';
+import { checkClientConfig, ClientConfigInput, isIpAddress } from '../../src/core/config';
 import { parseDurationS } from '../../src/core/duration';
 import { Decision, Scheduler, SchedulerEvent } from '../../src/core/scheduler';
 import { ntpFromUnixSeconds } from '../../src/core/timestamp';
@@ -39,14 +39,14 @@ const CONFIG_FILE = 'kisstime.cfg';
 /** Espruino's resolver reports no TTL: an address is kept this long before the name is looked up again. */
 const ASSUMED_TTL_S = 3600;
 
+/** An event before later() stamps it with the time. */
+type Unstamped<E> = E extends unknown ? Omit<E, 'nowMs'> : never;
+
 function copyInto(from: unknown, to: object): void {
   if (from && typeof from === 'object') {
     for (var key in from) (to as { [key: string]: unknown })[key] = (from as { [key: string]: unknown })[key];
   }
 }
-
-/** An event before later() stamps it with the time. */
-type Unstamped<E> = E extends unknown ? Omit<E, 'nowMs'> : never;
 
 export function start(input?: FirmwareConfig): Kisstime {
   const storage: EspruinoStorage = require('Storage');
@@ -54,14 +54,12 @@ export function start(input?: FirmwareConfig): Kisstime {
   const raw: FirmwareConfig = {};
   copyInto(input, raw);
   copyInto(storage.readJSON(CONFIG_FILE, true), raw);
-  const checked = validateClientConfig(raw);
-  if (!checked.ok) throw new Error(checked.message);
-  const config = checked.config;
+  const config = checkClientConfig(raw);
   const setClock = raw.setClock;
   const stepAboveS = setClock === true ? 1 : (setClock ? parseDurationS(setClock) : 0);
-  if (!(stepAboveS >= 0)) throw new Error('setClock: expected true, false or a threshold in seconds');
+  if (!(stepAboveS >= 0)) throw new Error('setClock: expected true, false or seconds');
 
-  let lookup: EspruinoWifi['getHostByName'] | null = null;
+  let lookup: EspruinoWifi['getHostByName'];
   try {
     lookup = require('Wifi').getHostByName;
     // eslint-disable-next-line @typescript-eslint/no-unused-vars -- Espruino may lack optional catch binding
@@ -71,14 +69,15 @@ export function start(input?: FirmwareConfig): Kisstime {
   if (!lookup) {
     for (var i = 0; i < config.servers.length; i++) {
       // A name must never reach dgram.send: a failed lookup in there becomes a broadcast on ESP8266.
-      if (!isIpAddress(config.servers[i].host)) throw new Error('servers[' + i + ']: no Wifi.getHostByName on this board: use an IP address');
+      if (!isIpAddress(config.servers[i].host)) throw new Error('servers[' + i + ']: no Wifi here: use an IP address');
     }
-    console.log('kisstime: no resolver, IP addresses only');
+    console.log('kisstime: IP addresses only');
   }
 
   // Espruino's generator starts from the same seed on every board: without this, a fleet that loses power
   // together would draw the same startup delay and poll in step.
-  E.srand(E.CRC32(getSerial()) ^ Math.floor(getTime() * 1000 % 2147483647) ^ E.hwRand());
+  // ^ truncates the milliseconds to an integer; % keeps them in range for Espruino's conversion.
+  E.srand(E.CRC32(getSerial()) ^ getTime() * 1000 % 2147483647 ^ E.hwRand());
 
   // No monotonic clock on Espruino: the scheduler runs on getTime() minus the steps this adapter applied.
   let steppedS = 0;
@@ -87,19 +86,17 @@ export function start(input?: FirmwareConfig): Kisstime {
   };
   const scheduler = new Scheduler(config, Math.random, storage.readJSON(STATE_FILE, true));
   const handlers: { [event: string]: Handler[] } = {};
-  let timer: unknown = null;
-  let socket: DgramSocket | null = null;
+  let timer: unknown;
+  let socket: DgramSocket | null | undefined;
   let alive = true;
 
+  /**
+   * Each handler runs on a turn of its own, as Espruino's own emit() does: one that throws is reported by Espruino
+   * as uncaught and cannot cut short the decisions being carried out.
+   */
   const emit = (event: string, info: unknown): void => {
     const list = handlers[event] || [];
-    for (var i = 0; i < list.length; i++) {
-      try {
-        list[i](info);
-      } catch (e) {
-        console.log('kisstime: ' + event + ' handler threw', e);
-      }
-    }
+    for (var i = 0; i < list.length; i++) setTimeout(list[i], 0, info);
   };
 
   const closeSocket = (): void => {
@@ -109,24 +106,25 @@ export function start(input?: FirmwareConfig): Kisstime {
 
   /** Feeds an event on the next turn, so it never re-enters the scheduler while its decisions are carried out. */
   const later = (event: Unstamped<SchedulerEvent>): void => {
-    setTimeout(function () {
+    setTimeout(() => {
       (event as SchedulerEvent).nowMs = monoMs();
       if (alive) run(scheduler.handle(event as SchedulerEvent));
     }, 0);
   };
 
+  // A closed socket reports nothing more, and the scheduler matches replies and errors by requestId.
   const send = (d: Extract<Decision, { type: 'send' }>): void => {
     closeSocket();
     const s: DgramSocket = require('dgram').createSocket('udp4');
     const id = d.requestId;
     const failed = (e: unknown): void => {
-      if (socket === s) later({ type: 'send-error', requestId: id, message: String(e) });
+      later({ type: 'send-error', requestId: id, message: String(e) });
     };
     socket = s;
-    s.on('message', function (msg, rinfo) {
+    s.on('message', (msg, rinfo) => {
       const t4 = ntpFromUnixSeconds(getTime());
       // Quoted: the minified bundle shortens unquoted property names, and rinfo is Espruino's.
-      if (socket === s) later({ type: 'reply', requestId: id, from: { address: rinfo['address'], port: rinfo['port'] }, bytes: E.toUint8Array(msg), t1: t1, t4: t4 });
+      later({ type: 'reply', requestId: id, from: { address: rinfo['address'], port: rinfo['port'] }, bytes: E.toUint8Array(msg), t1: t1, t4: t4 });
     });
     s.on('error', failed);
     // T1 is read just before the packet leaves; the request itself carries only the random nonce.
@@ -146,7 +144,7 @@ export function start(input?: FirmwareConfig): Kisstime {
       if (type === 'send') send(d);
       else if (type === 'resolve') {
         const host = d.host;
-        (lookup as NonNullable<EspruinoWifi['getHostByName']>)(host, function (ip) {
+        (lookup as NonNullable<EspruinoWifi['getHostByName']>)(host, (ip) => {
           // Some ports report a failed lookup as 0.0.0.0 rather than undefined.
           later(ip && isIpAddress(ip) && ip !== '0.0.0.0' ? { type: 'dns', host: host, addresses: [ip], ttlS: ASSUMED_TTL_S } : { type: 'dns-error', host: host, message: 'lookup failed' });
         });
@@ -175,7 +173,7 @@ export function start(input?: FirmwareConfig): Kisstime {
         }
       } else if (type === 'wake') {
         if (timer) clearTimeout(timer as ReturnType<typeof setTimeout>);
-        timer = d.atMs === null ? null : setTimeout(function () {
+        timer = d.atMs === null ? null : setTimeout(() => {
           timer = null;
           later({ type: 'tick' });
         }, Math.max(0, d.atMs - monoMs()));
@@ -184,15 +182,15 @@ export function start(input?: FirmwareConfig): Kisstime {
   };
 
   const k: Kisstime = {
-    on: function (event, fn) {
+    on: (event, fn) => {
       (handlers[event] = handlers[event] || []).push(fn);
       return k;
     },
-    now: function () {
+    now: () => {
       const offsetS = scheduler.offsetS(monoMs());
       return offsetS === null ? null : getTime() + offsetS;
     },
-    stop: function () {
+    stop: () => {
       alive = false;
       if (timer) clearTimeout(timer as ReturnType<typeof setTimeout>);
       timer = null;

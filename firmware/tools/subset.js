@@ -74,26 +74,6 @@ function isFunctionNode(node) {
   return node.type === 'FunctionDeclaration' || node.type === 'FunctionExpression' || node.type === 'ArrowFunctionExpression';
 }
 
-/** Walks node without entering function bodies: what runs at the moment the statement itself runs. */
-function walkImmediate(node, visit) {
-  walk.recursive(node, null, {
-    Function() {},
-    Class(n, st, c) {
-      if (n.superClass) c(n.superClass, st);
-    },
-    CallExpression(n, st, c) {
-      visit(n);
-      c(n.callee, st);
-      n.arguments.forEach((a) => c(a, st));
-    },
-    NewExpression(n, st, c) {
-      visit(n);
-      c(n.callee, st);
-      n.arguments.forEach((a) => c(a, st));
-    },
-  });
-}
-
 /**
  * Espruino hoists nothing: it creates a var, let, const, function or class when its declaration runs, and until
  * then the name means whatever an outer scope calls it (or a new global, if assigned). So within one function a
