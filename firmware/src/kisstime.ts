@@ -95,8 +95,9 @@ export function start(input?: FirmwareConfig): Kisstime {
    * as uncaught and cannot cut short the decisions being carried out.
    */
   const emit = (event: string, info: unknown): void => {
-    const list = handlers[event] || [];
-    for (var i = 0; i < list.length; i++) setTimeout(list[i], 0, info);
+    (handlers[event] || []).forEach((fn) => {
+      setTimeout(fn, 0, info);
+    });
   };
 
   const closeSocket = (): void => {
@@ -112,73 +113,83 @@ export function start(input?: FirmwareConfig): Kisstime {
     }, 0);
   };
 
-  // A closed socket reports nothing more, and the scheduler matches replies and errors by requestId.
-  const send = (d: Extract<Decision, { type: 'send' }>): void => {
-    closeSocket();
-    const s: DgramSocket = require('dgram').createSocket('udp4');
-    const id = d.requestId;
-    const failed = (e: unknown): void => {
-      later({ type: 'send-error', requestId: id, message: String(e) });
-    };
-    socket = s;
-    s.on('message', (msg, rinfo) => {
-      const t4 = ntpFromUnixSeconds(getTime());
-      // Quoted: the minified bundle shortens unquoted property names, and rinfo is Espruino's.
-      later({ type: 'reply', requestId: id, from: { address: rinfo['address'], port: rinfo['port'] }, bytes: E.toUint8Array(msg), t1: t1, t4: t4 });
-    });
-    s.on('error', failed);
-    // T1 is read just before the packet leaves; the request itself carries only the random nonce.
-    const t1 = ntpFromUnixSeconds(getTime());
-    try {
-      s.send(E.toString(d.bytes), d.port, d.address);
-    } catch (e) {
-      failed(e);
-    }
+  /**
+   * What to do with each kind of decision, by its type. The keys are quoted so that the minified bundle keeps them
+   * as the scheduler spells its types; so are the keys of what handlers receive.
+   */
+  const carry: { [T in Decision['type']]?: (d: Extract<Decision, { type: T }>) => void } = {
+    // A closed socket reports nothing more, and the scheduler matches replies and errors by requestId.
+    'send': (d) => {
+      closeSocket();
+      const s: DgramSocket = require('dgram').createSocket('udp4');
+      const id = d.requestId;
+      const failed = (e: unknown): void => {
+        later({ type: 'send-error', requestId: id, message: String(e) });
+      };
+      socket = s;
+      s.on('message', (msg, rinfo) => {
+        const t4 = ntpFromUnixSeconds(getTime());
+        // Quoted: the minified bundle shortens unquoted property names, and rinfo is Espruino's.
+        later({ type: 'reply', requestId: id, from: { address: rinfo['address'], port: rinfo['port'] }, bytes: E.toUint8Array(msg), t1: t1, t4: t4 });
+      });
+      s.on('error', failed);
+      // T1 is read just before the packet leaves; the request itself carries only the random nonce.
+      const t1 = ntpFromUnixSeconds(getTime());
+      try {
+        s.send(E.toString(d.bytes), d.port, d.address);
+      } catch (e) {
+        failed(e);
+      }
+    },
+    'resolve': (d) => {
+      const host = d.host;
+      (lookup as NonNullable<EspruinoWifi['getHostByName']>)(host, (ip) => {
+        // Some ports report a failed lookup as 0.0.0.0 rather than undefined.
+        later(ip && isIpAddress(ip) && ip !== '0.0.0.0' ? { type: 'dns', host: host, addresses: [ip], ttlS: ASSUMED_TTL_S } : { type: 'dns-error', host: host, message: 'lookup failed' });
+      });
+    },
+    'sample': (d) => {
+      closeSocket();
+      const stepS = stepAboveS > 0 && Math.abs(d.offsetS) > stepAboveS ? d.offsetS : 0;
+      if (stepS) {
+        setTime(getTime() + stepS);
+        steppedS += stepS;
+        later({ type: 'clock-stepped', stepS: stepS });
+      }
+      emit('sync', { 'offset': d.offsetS, 'measured': d.sample.offsetS, 'delay': d.delayS, 'server': d.sample.host, 'address': d.sample.address, 'stratum': d.sample.stratum, 'interval': d.intervalS, 'stepped': stepS });
+    },
+    'kiss': (d) => {
+      if (d.action !== 'ignore') closeSocket();
+      emit('kiss', { 'code': d.code, 'action': d.action, 'server': d.host, 'address': d.address, 'interval': d.intervalS });
+    },
+    'backoff': (d) => {
+      closeSocket();
+      emit('error', { 'cause': d.cause, 'message': d.message, 'server': d.host, 'address': d.address, 'failures': d.failures, 'retryIn': d.retryInS });
+    },
+    'stopped': (d) => {
+      emit('error', { 'cause': 'stopped', 'message': d.reason });
+    },
+    'persist': (d) => {
+      try {
+        storage.writeJSON(STATE_FILE, d.snapshot);
+      } catch (e) {
+        emit('error', { 'cause': 'storage', 'message': String(e) });
+      }
+    },
+    'wake': (d) => {
+      if (timer) clearTimeout(timer as ReturnType<typeof setTimeout>);
+      timer = d.atMs === null ? null : setTimeout(() => {
+        timer = null;
+        later({ type: 'tick' });
+      }, Math.max(0, d.atMs - monoMs()));
+    },
   };
 
-  // What handlers receive has quoted keys, which the minified bundle keeps as written.
   const run = (decisions: Decision[]): void => {
-    for (var i = 0; i < decisions.length; i++) {
-      const d = decisions[i];
-      const type = d.type;
-      if (type === 'send') send(d);
-      else if (type === 'resolve') {
-        const host = d.host;
-        (lookup as NonNullable<EspruinoWifi['getHostByName']>)(host, (ip) => {
-          // Some ports report a failed lookup as 0.0.0.0 rather than undefined.
-          later(ip && isIpAddress(ip) && ip !== '0.0.0.0' ? { type: 'dns', host: host, addresses: [ip], ttlS: ASSUMED_TTL_S } : { type: 'dns-error', host: host, message: 'lookup failed' });
-        });
-      } else if (type === 'sample') {
-        closeSocket();
-        const stepS = stepAboveS > 0 && Math.abs(d.offsetS) > stepAboveS ? d.offsetS : 0;
-        if (stepS) {
-          setTime(getTime() + stepS);
-          steppedS += stepS;
-          later({ type: 'clock-stepped', stepS: stepS });
-        }
-        emit('sync', { 'offset': d.offsetS, 'measured': d.sample.offsetS, 'delay': d.delayS, 'server': d.sample.host, 'address': d.sample.address, 'stratum': d.sample.stratum, 'interval': d.intervalS, 'stepped': stepS });
-      } else if (type === 'kiss') {
-        if (d.action !== 'ignore') closeSocket();
-        emit('kiss', { 'code': d.code, 'action': d.action, 'server': d.host, 'address': d.address, 'interval': d.intervalS });
-      } else if (type === 'backoff') {
-        closeSocket();
-        emit('error', { 'cause': d.cause, 'message': d.message, 'server': d.host, 'address': d.address, 'failures': d.failures, 'retryIn': d.retryInS });
-      } else if (type === 'stopped') {
-        emit('error', { 'cause': 'stopped', 'message': d.reason });
-      } else if (type === 'persist') {
-        try {
-          storage.writeJSON(STATE_FILE, d.snapshot);
-        } catch (e) {
-          emit('error', { 'cause': 'storage', 'message': String(e) });
-        }
-      } else if (type === 'wake') {
-        if (timer) clearTimeout(timer as ReturnType<typeof setTimeout>);
-        timer = d.atMs === null ? null : setTimeout(() => {
-          timer = null;
-          later({ type: 'tick' });
-        }, Math.max(0, d.atMs - monoMs()));
-      }
-    }
+    decisions.forEach((d) => {
+      const f = carry[d.type] as ((d: Decision) => void) | undefined;
+      if (f) f(d);
+    });
   };
 
   const k: Kisstime = {
