@@ -176,12 +176,13 @@ export function start(input?: FirmwareConfig): Kisstime {
         emit('error', { 'cause': 'storage', 'message': String(e) });
       }
     },
+    // A time already past needs no Math.max(0, ...): Espruino raises a delay under its minimum to the minimum.
     'wake': (d) => {
       if (timer) clearTimeout(timer as ReturnType<typeof setTimeout>);
       timer = d.atMs === null ? null : setTimeout(() => {
         timer = null;
         later({ type: 'tick' });
-      }, Math.max(0, d.atMs - monoMs()));
+      }, d.atMs - monoMs());
     },
   };
 

@@ -33,6 +33,8 @@ function loadCore() {
 /** null when the config is acceptable, else the message naming the field: the board's own words. */
 function checkConfig(config) {
   const c = loadCore();
+  // On a board the config is always the object start() merged it into.
+  if (!config || typeof config !== 'object') return 'config: expected an object';
   try {
     c.checkClientConfig(config);
   } catch (e) {

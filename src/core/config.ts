@@ -103,7 +103,8 @@ function below(valueS: number, what: string, floorS: number): string {
 
 /** The config with defaults filled in; throws (see fail) naming the first bad field. */
 export function checkClientConfig(input: ClientConfigInput): ClientConfig {
-  if (!input || typeof input !== 'object') fail('config', 'expected an object');
+  // The firmware's only caller passes the object it merged the config into.
+  if (typeof KISSTIME_FIRMWARE === 'undefined' && (!input || typeof input !== 'object')) fail('config', 'expected an object');
   /** The field in seconds (the fallback when unset); a field out of [low, high] fails. */
   const seconds = (field: keyof ClientConfigInput, fallback: number, low: number, high: number): number => {
     const value = input[field] as string | number | undefined;
