@@ -21,7 +21,10 @@ declare const KISSTIME_VERSION: string;
 export const version = KISSTIME_VERSION;
 
 export interface FirmwareConfig extends ClientConfigInput {
-  /** Step the clock with setTime when |offset| is over this many seconds (or a duration text); true means 1 s. */
+  /**
+   * Step the clock with setTime when |offset| is over this many seconds; true means 1 s. Like every duration on a
+   * board, a number: a duration text ("2s") is refused (firmware/README.md).
+   */
   setClock?: boolean | number | string;
 }
 
