@@ -5,7 +5,7 @@
 
 // Imported file by file, not through src/core/index.ts, so the bundle holds only the client half of the core.
 
-import { ClientConfigInput, isIpAddress, validateClientConfig } from '../../src/core/config';
+import { checkClientConfig, ClientConfigInput, isIpAddress } from '../../src/core/config';
 import { parseDurationS } from '../../src/core/duration';
 import { Decision, Scheduler, SchedulerEvent } from '../../src/core/scheduler';
 import { ntpFromUnixSeconds } from '../../src/core/timestamp';
@@ -21,7 +21,10 @@ declare const KISSTIME_VERSION: string;
 export const version = KISSTIME_VERSION;
 
 export interface FirmwareConfig extends ClientConfigInput {
-  /** Step the clock with setTime when |offset| is over this many seconds (or a duration text); true means 1 s. */
+  /**
+   * Step the clock with setTime when |offset| is over this many seconds; true means 1 s. Like every duration on a
+   * board, a number: a duration text ("2s") is refused (firmware/README.md).
+   */
   setClock?: boolean | number | string;
 }
 
@@ -39,14 +42,14 @@ const CONFIG_FILE = 'kisstime.cfg';
 /** Espruino's resolver reports no TTL: an address is kept this long before the name is looked up again. */
 const ASSUMED_TTL_S = 3600;
 
+/** An event before later() stamps it with the time. */
+type Unstamped<E> = E extends unknown ? Omit<E, 'nowMs'> : never;
+
 function copyInto(from: unknown, to: object): void {
   if (from && typeof from === 'object') {
     for (var key in from) (to as { [key: string]: unknown })[key] = (from as { [key: string]: unknown })[key];
   }
 }
-
-/** An event before later() stamps it with the time. */
-type Unstamped<E> = E extends unknown ? Omit<E, 'nowMs'> : never;
 
 export function start(input?: FirmwareConfig): Kisstime {
   const storage: EspruinoStorage = require('Storage');
@@ -54,14 +57,12 @@ export function start(input?: FirmwareConfig): Kisstime {
   const raw: FirmwareConfig = {};
   copyInto(input, raw);
   copyInto(storage.readJSON(CONFIG_FILE, true), raw);
-  const checked = validateClientConfig(raw);
-  if (!checked.ok) throw new Error(checked.message);
-  const config = checked.config;
+  const config = checkClientConfig(raw);
   const setClock = raw.setClock;
   const stepAboveS = setClock === true ? 1 : (setClock ? parseDurationS(setClock) : 0);
-  if (!(stepAboveS >= 0)) throw new Error('setClock: expected true, false or a threshold in seconds');
+  if (!(stepAboveS >= 0)) throw new Error('setClock: expected true, false or seconds');
 
-  let lookup: EspruinoWifi['getHostByName'] | null = null;
+  let lookup: EspruinoWifi['getHostByName'];
   try {
     lookup = require('Wifi').getHostByName;
     // eslint-disable-next-line @typescript-eslint/no-unused-vars -- Espruino may lack optional catch binding
@@ -71,14 +72,15 @@ export function start(input?: FirmwareConfig): Kisstime {
   if (!lookup) {
     for (var i = 0; i < config.servers.length; i++) {
       // A name must never reach dgram.send: a failed lookup in there becomes a broadcast on ESP8266.
-      if (!isIpAddress(config.servers[i].host)) throw new Error('servers[' + i + ']: no Wifi.getHostByName on this board: use an IP address');
+      if (!isIpAddress(config.servers[i].host)) throw new Error('servers[' + i + ']: no Wifi here: use an IP address');
     }
-    console.log('kisstime: no resolver, IP addresses only');
+    console.log('kisstime: IP addresses only');
   }
 
   // Espruino's generator starts from the same seed on every board: without this, a fleet that loses power
   // together would draw the same startup delay and poll in step.
-  E.srand(E.CRC32(getSerial()) ^ Math.floor(getTime() * 1000 % 2147483647) ^ E.hwRand());
+  // ^ truncates the milliseconds to an integer; % keeps them in range for Espruino's conversion.
+  E.srand(E.CRC32(getSerial()) ^ getTime() * 1000 % 2147483647 ^ E.hwRand());
 
   // No monotonic clock on Espruino: the scheduler runs on getTime() minus the steps this adapter applied.
   let steppedS = 0;
@@ -87,19 +89,18 @@ export function start(input?: FirmwareConfig): Kisstime {
   };
   const scheduler = new Scheduler(config, Math.random, storage.readJSON(STATE_FILE, true));
   const handlers: { [event: string]: Handler[] } = {};
-  let timer: unknown = null;
-  let socket: DgramSocket | null = null;
+  let timer: unknown;
+  let socket: DgramSocket | null | undefined;
   let alive = true;
 
+  /**
+   * Each handler runs on a turn of its own, as Espruino's own emit() does: one that throws is reported by Espruino
+   * as uncaught and cannot cut short the decisions being carried out.
+   */
   const emit = (event: string, info: unknown): void => {
-    const list = handlers[event] || [];
-    for (var i = 0; i < list.length; i++) {
-      try {
-        list[i](info);
-      } catch (e) {
-        console.log('kisstime: ' + event + ' handler threw', e);
-      }
-    }
+    (handlers[event] || []).forEach((fn) => {
+      setTimeout(fn, 0, info);
+    });
   };
 
   const closeSocket = (): void => {
@@ -109,90 +110,102 @@ export function start(input?: FirmwareConfig): Kisstime {
 
   /** Feeds an event on the next turn, so it never re-enters the scheduler while its decisions are carried out. */
   const later = (event: Unstamped<SchedulerEvent>): void => {
-    setTimeout(function () {
+    setTimeout(() => {
       (event as SchedulerEvent).nowMs = monoMs();
       if (alive) run(scheduler.handle(event as SchedulerEvent));
     }, 0);
   };
 
-  const send = (d: Extract<Decision, { type: 'send' }>): void => {
-    closeSocket();
-    const s: DgramSocket = require('dgram').createSocket('udp4');
-    const id = d.requestId;
-    const failed = (e: unknown): void => {
-      if (socket === s) later({ type: 'send-error', requestId: id, message: String(e) });
-    };
-    socket = s;
-    s.on('message', function (msg, rinfo) {
-      const t4 = ntpFromUnixSeconds(getTime());
-      // Quoted: the minified bundle shortens unquoted property names, and rinfo is Espruino's.
-      if (socket === s) later({ type: 'reply', requestId: id, from: { address: rinfo['address'], port: rinfo['port'] }, bytes: E.toUint8Array(msg), t1: t1, t4: t4 });
-    });
-    s.on('error', failed);
-    // T1 is read just before the packet leaves; the request itself carries only the random nonce.
-    const t1 = ntpFromUnixSeconds(getTime());
-    try {
-      s.send(E.toString(d.bytes), d.port, d.address);
-    } catch (e) {
-      failed(e);
-    }
+  /**
+   * What to do with each kind of decision, by its type. The keys are quoted so that the minified bundle keeps them
+   * as the scheduler spells its types; so are the keys of what handlers receive.
+   */
+  const carry: { [T in Decision['type']]?: (d: Extract<Decision, { type: T }>) => void } = {
+    // A closed socket reports nothing more, and the scheduler matches replies and errors by requestId.
+    'send': (d) => {
+      closeSocket();
+      const s: DgramSocket = require('dgram').createSocket('udp4');
+      const id = d.requestId;
+      const failed = (e: unknown): void => {
+        later({ type: 'send-error', requestId: id, message: String(e) });
+      };
+      socket = s;
+      s.on('message', (msg, rinfo) => {
+        const t4 = ntpFromUnixSeconds(getTime());
+        // Quoted: the minified bundle shortens unquoted property names, and rinfo is Espruino's.
+        later({ type: 'reply', requestId: id, from: { address: rinfo['address'], port: rinfo['port'] }, bytes: E.toUint8Array(msg), t1: t1, t4: t4 });
+      });
+      s.on('error', failed);
+      // T1 is read just before the packet leaves; the request itself carries only the random nonce.
+      const t1 = ntpFromUnixSeconds(getTime());
+      try {
+        s.send(E.toString(d.bytes), d.port, d.address);
+      } catch (e) {
+        failed(e);
+      }
+    },
+    'resolve': (d) => {
+      const host = d.host;
+      (lookup as NonNullable<EspruinoWifi['getHostByName']>)(host, (ip) => {
+        // Some ports report a failed lookup as 0.0.0.0 rather than undefined.
+        later(ip && isIpAddress(ip) && ip !== '0.0.0.0' ? { type: 'dns', host: host, addresses: [ip], ttlS: ASSUMED_TTL_S } : { type: 'dns-error', host: host, message: 'lookup failed' });
+      });
+    },
+    'sample': (d) => {
+      closeSocket();
+      const stepS = stepAboveS > 0 && Math.abs(d.offsetS) > stepAboveS ? d.offsetS : 0;
+      if (stepS) {
+        setTime(getTime() + stepS);
+        steppedS += stepS;
+        later({ type: 'clock-stepped', stepS: stepS });
+      }
+      emit('sync', { 'offset': d.offsetS, 'measured': d.sample.offsetS, 'delay': d.delayS, 'server': d.sample.host, 'address': d.sample.address, 'stratum': d.sample.stratum, 'interval': d.intervalS, 'stepped': stepS });
+    },
+    'kiss': (d) => {
+      if (d.action !== 'ignore') closeSocket();
+      emit('kiss', { 'code': d.code, 'action': d.action, 'server': d.host, 'address': d.address, 'interval': d.intervalS });
+    },
+    'backoff': (d) => {
+      closeSocket();
+      emit('error', { 'cause': d.cause, 'message': d.message, 'server': d.host, 'address': d.address, 'failures': d.failures, 'retryIn': d.retryInS });
+    },
+    'stopped': (d) => {
+      emit('error', { 'cause': 'stopped', 'message': d.reason });
+    },
+    'persist': (d) => {
+      try {
+        storage.writeJSON(STATE_FILE, d.snapshot);
+      } catch (e) {
+        emit('error', { 'cause': 'storage', 'message': String(e) });
+      }
+    },
+    // A time already past needs no Math.max(0, ...): Espruino raises a delay under its minimum to the minimum.
+    'wake': (d) => {
+      if (timer) clearTimeout(timer as ReturnType<typeof setTimeout>);
+      timer = d.atMs === null ? null : setTimeout(() => {
+        timer = null;
+        later({ type: 'tick' });
+      }, d.atMs - monoMs());
+    },
   };
 
-  // What handlers receive has quoted keys, which the minified bundle keeps as written.
   const run = (decisions: Decision[]): void => {
-    for (var i = 0; i < decisions.length; i++) {
-      const d = decisions[i];
-      const type = d.type;
-      if (type === 'send') send(d);
-      else if (type === 'resolve') {
-        const host = d.host;
-        (lookup as NonNullable<EspruinoWifi['getHostByName']>)(host, function (ip) {
-          // Some ports report a failed lookup as 0.0.0.0 rather than undefined.
-          later(ip && isIpAddress(ip) && ip !== '0.0.0.0' ? { type: 'dns', host: host, addresses: [ip], ttlS: ASSUMED_TTL_S } : { type: 'dns-error', host: host, message: 'lookup failed' });
-        });
-      } else if (type === 'sample') {
-        closeSocket();
-        const stepS = stepAboveS > 0 && Math.abs(d.offsetS) > stepAboveS ? d.offsetS : 0;
-        if (stepS) {
-          setTime(getTime() + stepS);
-          steppedS += stepS;
-          later({ type: 'clock-stepped', stepS: stepS });
-        }
-        emit('sync', { 'offset': d.offsetS, 'measured': d.sample.offsetS, 'delay': d.delayS, 'server': d.sample.host, 'address': d.sample.address, 'stratum': d.sample.stratum, 'interval': d.intervalS, 'stepped': stepS });
-      } else if (type === 'kiss') {
-        if (d.action !== 'ignore') closeSocket();
-        emit('kiss', { 'code': d.code, 'action': d.action, 'server': d.host, 'address': d.address, 'interval': d.intervalS });
-      } else if (type === 'backoff') {
-        closeSocket();
-        emit('error', { 'cause': d.cause, 'message': d.message, 'server': d.host, 'address': d.address, 'failures': d.failures, 'retryIn': d.retryInS });
-      } else if (type === 'stopped') {
-        emit('error', { 'cause': 'stopped', 'message': d.reason });
-      } else if (type === 'persist') {
-        try {
-          storage.writeJSON(STATE_FILE, d.snapshot);
-        } catch (e) {
-          emit('error', { 'cause': 'storage', 'message': String(e) });
-        }
-      } else if (type === 'wake') {
-        if (timer) clearTimeout(timer as ReturnType<typeof setTimeout>);
-        timer = d.atMs === null ? null : setTimeout(function () {
-          timer = null;
-          later({ type: 'tick' });
-        }, Math.max(0, d.atMs - monoMs()));
-      }
-    }
+    decisions.forEach((d) => {
+      const f = carry[d.type] as ((d: Decision) => void) | undefined;
+      if (f) f(d);
+    });
   };
 
   const k: Kisstime = {
-    on: function (event, fn) {
+    on: (event, fn) => {
       (handlers[event] = handlers[event] || []).push(fn);
       return k;
     },
-    now: function () {
+    now: () => {
       const offsetS = scheduler.offsetS(monoMs());
       return offsetS === null ? null : getTime() + offsetS;
     },
-    stop: function () {
+    stop: () => {
       alive = false;
       if (timer) clearTimeout(timer as ReturnType<typeof setTimeout>);
       timer = null;

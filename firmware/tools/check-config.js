@@ -1,35 +1,48 @@
-// Checks a board config with the core's own validateClientConfig before anything is flashed, so a fleet operator
-// hears "minInterval: ..." at the desk instead of from a board that refuses to start.
+// Checks a board config with the core's own validation, built as the firmware build builds it (what a board
+// accepts is less than Node accepts: numbers of seconds only, no IPv6), before anything is flashed, so a fleet
+// operator hears "minInterval: ..." at the desk instead of from a board that refuses to start.
 
 'use strict';
 
 const esbuild = require('esbuild');
 const path = require('node:path');
 
-let validate = null;
+let core = null;
 
-function loadValidator() {
-  if (validate) return validate;
+function loadCore() {
+  if (core) return core;
   const out = esbuild.buildSync({
-    entryPoints: [path.resolve(__dirname, '..', '..', 'src', 'core', 'config.ts')],
+    stdin: {
+      contents: "export { checkClientConfig } from './config'; export { parseDurationS } from './duration';",
+      resolveDir: path.resolve(__dirname, '..', '..', 'src', 'core'),
+      loader: 'ts',
+    },
     bundle: true,
     format: 'cjs',
     platform: 'node',
+    define: { KISSTIME_FIRMWARE: 'true' },
     write: false,
     logLevel: 'silent',
   });
   const mod = { exports: {} };
   new Function('module', 'exports', out.outputFiles[0].text)(mod, mod.exports);
-  validate = mod.exports.validateClientConfig;
-  return validate;
+  core = mod.exports;
+  return core;
 }
 
-/** null when the config is acceptable, else the message naming the field. */
+/** null when the config is acceptable, else the message naming the field: the board's own words. */
 function checkConfig(config) {
-  const r = loadValidator()(config);
-  if (!r.ok) return r.message;
+  const c = loadCore();
+  // On a board the config is always the object start() merged it into.
+  if (!config || typeof config !== 'object') return 'config: expected an object';
+  try {
+    c.checkClientConfig(config);
+  } catch (e) {
+    return e.message;
+  }
+  // As firmware/src/kisstime.ts reads it.
   const s = config.setClock;
-  if (s !== undefined && typeof s !== 'boolean' && !(Number(s) > 0) && !/^\d/.test(String(s))) return 'setClock: expected true, false or a threshold in seconds';
+  if (!((s === true ? 1 : (s ? c.parseDurationS(s) : 0)) >= 0)) return 'setClock: expected true, false or seconds';
   return null;
 }
 

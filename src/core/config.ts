@@ -44,20 +44,27 @@ export type ConfigResult = { ok: true; config: ClientConfig } | { ok: false; fie
 
 /**
  * Defined as true by the firmware build only (firmware/build.js), which leaves out what a board cannot use:
- * IPv6 literals (Espruino's dgram is IPv4) and the Node-RED administrator's floor.
+ * IPv6 literals (Espruino's dgram is IPv4) and the Node-RED administrator's floor, and words its messages shorter.
  */
 declare const KISSTIME_FIRMWARE: boolean;
 
-/** "host", "host:port", "1.2.3.4:123", "[::1]:123" or a bare IPv6 address. */
+/** "host", "host:port", "1.2.3.4:123", "[::1]:123" or a bare IPv6 address; the firmware build takes no IPv6. */
 export function parseServer(text: string): ServerSpec | null {
-  if (typeof text !== 'string') return null;
+  // The firmware's only caller passes a string.
+  if (typeof KISSTIME_FIRMWARE === 'undefined' && typeof text !== 'string') return null;
   const t = text.trim();
+  if (typeof KISSTIME_FIRMWARE !== 'undefined') {
+    // Names and IPv4 only, so one colon at most: "host:" is the default port, as below.
+    const m = /^([A-Za-z0-9][A-Za-z0-9.-]*):(\d*)$/.exec(t.indexOf(':') < 0 ? t + ':' : t);
+    const p = m && m[2] !== '' ? +m[2] : NTP_PORT;
+    return m && !/-$/.test(m[1]) && p >= 1 && p <= 65535 ? { host: m[1], port: p } : null;
+  }
   let host = t;
   let portText = '';
   // Taken apart by hand: Espruino's RegExp has no optional or (?:...) groups.
   const colon = t.indexOf(':');
-  const close = t.indexOf(']');
   if (typeof KISSTIME_FIRMWARE === 'undefined' && t.charAt(0) === '[') {
+    const close = t.indexOf(']');
     host = t.substring(1, close);
     portText = t.substring(close + 1);
     if (close < 2 || (portText !== '' && portText.charAt(0) !== ':')) return null;
@@ -74,80 +81,105 @@ export function parseServer(text: string): ServerSpec | null {
   return ok && port >= 1 && port <= 65535 ? { host: host, port: port } : null;
 }
 
-function fail(field: string, message: string): ConfigResult {
-  return { ok: false, field: field, message: field + ': ' + message };
+/** What checkClientConfig throws in Node builds; validateClientConfig turns it into a ConfigResult. */
+class ConfigProblem {
+  constructor(readonly field: string, readonly message: string) {}
+}
+
+/**
+ * Throws for the first bad field, with a message that starts with the field's name: an Error in the firmware
+ * build (the board throws it at start), a ConfigProblem elsewhere. The firmware's messages are shorter.
+ */
+function fail(field: string, message: string): never {
+  throw typeof KISSTIME_FIRMWARE === 'undefined' ? new ConfigProblem(field, field + ': ' + message) : new Error(field + ': ' + message);
 }
 
 /** "20 min is below the floor of 30 min": the one wording for every floor a value falls under. */
 function below(valueS: number, what: string, floorS: number): string {
+  // A board prints plain seconds (formatDurationS there), written out so that the bundle needs no formatDurationS.
+  if (typeof KISSTIME_FIRMWARE !== 'undefined') return valueS + ' s is below the ' + what + ' of ' + floorS + ' s';
   return formatDurationS(valueS) + ' is below the ' + what + ' of ' + formatDurationS(floorS);
 }
 
-export function validateClientConfig(input: ClientConfigInput): ConfigResult {
-  if (!input || typeof input !== 'object') return fail('config', 'expected an object');
-  let problem: ConfigResult | null = null;
-  /** The field in seconds (the fallback when unset); the first field out of [low, high] becomes the problem. */
+/** The config with defaults filled in; throws (see fail) naming the first bad field. */
+export function checkClientConfig(input: ClientConfigInput): ClientConfig {
+  // The firmware's only caller passes the object it merged the config into.
+  if (typeof KISSTIME_FIRMWARE === 'undefined' && (!input || typeof input !== 'object')) fail('config', 'expected an object');
+  /** The field in seconds (the fallback when unset); a field out of [low, high] fails. */
   const seconds = (field: keyof ClientConfigInput, fallback: number, low: number, high: number): number => {
     const value = input[field] as string | number | undefined;
-    const s = value === undefined || value === null || value === '' ? fallback : parseDurationS(value);
-    if (!problem && !(s >= low && s <= high)) {
-      problem = fail(field, s >= 0 ? 'must be from ' + formatDurationS(low) + ' to ' + formatDurationS(high) : 'not a duration: ' + JSON.stringify(value) + ' (write e.g. "34m")');
+    const s = value == null || value === '' ? fallback : parseDurationS(value);
+    if (!(s >= low && s <= high)) {
+      fail(field, typeof KISSTIME_FIRMWARE !== 'undefined'
+        ? (s >= 0 ? 'expected ' + low + ' to ' + high + ' s' : 'expected a number of seconds')
+        : (s >= 0 ? 'must be from ' + formatDurationS(low) + ' to ' + formatDurationS(high) : 'not a duration: ' + JSON.stringify(value) + ' (write e.g. "34m")'));
     }
     return s;
   };
   const list = input.servers;
-  if (!list || typeof list.length !== 'number' || list.length === 0) {
-    return fail('servers', 'at least one is needed; there is no default (use your own, or your vendor zone of pool.ntp.org)');
+  if (!(list && list.length > 0) || (typeof KISSTIME_FIRMWARE === 'undefined' && typeof list.length !== 'number')) {
+    fail('servers', typeof KISSTIME_FIRMWARE !== 'undefined' ? 'at least one is needed'
+      : 'at least one is needed; there is no default (use your own, or your vendor zone of pool.ntp.org)');
   }
   const servers: ServerSpec[] = [];
-  for (var i = 0; i < list.length; i++) {
-    const item = list[i];
+  for (var i = 0; i < (list as unknown[]).length; i++) {
+    const item = (list as (string | ServerSpec)[])[i];
+    let spec: ServerSpec | null = null;
+    if (typeof item === 'string') spec = parseServer(item);
+    // { host, port } objects too, but not in the firmware build, which takes only "host" and "host:port" strings.
     // Quoted: the firmware build shortens unquoted property names, and these come from the user's config.
-    const given = item && typeof item === 'object' ? item : null;
-    const host = given ? given['host'] : null;
-    const port = given ? given['port'] || NTP_PORT : 0;
-    const spec = parseServer(typeof item === 'string' ? item : (typeof host === 'string' ? (host.indexOf(':') >= 0 ? '[' + host + ']:' : host + ':') + port : ''));
-    if (!spec) return fail('servers[' + i + ']', 'not a host, IP address or host:port: ' + JSON.stringify(item));
+    else if (typeof KISSTIME_FIRMWARE === 'undefined' && item && typeof item === 'object' && typeof item['host'] === 'string') {
+      const host = item['host'];
+      spec = parseServer((host.indexOf(':') >= 0 ? '[' + host + ']' : host) + ':' + (item['port'] || NTP_PORT));
+    }
+    if (!spec) {
+      fail('servers[' + i + ']', typeof KISSTIME_FIRMWARE !== 'undefined' ? 'not a host or host:port'
+        : 'not a host, IP address or host:port: ' + JSON.stringify(item));
+    }
     servers.push(spec);
   }
   const lanServer = input.lanServer === true;
 
   const minIntervalS = seconds('minInterval', DEFAULT_MIN_INTERVAL_S, 0, Infinity);
-  if (problem) return problem;
   for (var j = 0; j < servers.length; j++) {
     const floor = minIntervalFloorS(servers[j].host, lanServer);
     if (minIntervalS < floor) {
-      const why = isPoolName(servers[j].host)
+      const why = typeof KISSTIME_FIRMWARE !== 'undefined' ? '' : ' for ' + (isPoolName(servers[j].host)
         ? 'pool.ntp.org (NTP Pool rule)'
-        : (floor === PUBLIC_MIN_INTERVAL_FLOOR_S ? 'servers you do not run (set lanServer for your LAN server to go lower)' : 'any server');
-      return fail('minInterval', below(minIntervalS, 'floor', floor) + ' for ' + why);
+        : (floor === PUBLIC_MIN_INTERVAL_FLOOR_S ? 'servers you do not run (set lanServer for your LAN server to go lower)' : 'any server'));
+      fail('minInterval', below(minIntervalS, 'floor', floor) + why);
     }
   }
   if (typeof KISSTIME_FIRMWARE === 'undefined') {
     const adminMinS = seconds('adminMinInterval', 0, 0, Infinity);
-    if (minIntervalS < adminMinS) return fail('minInterval', below(minIntervalS, 'administrator\'s floor', adminMinS) + ' (kisstimeMinInterval in settings.js)');
+    if (minIntervalS < adminMinS) fail('minInterval', below(minIntervalS, 'administrator\'s floor', adminMinS) + ' (kisstimeMinInterval in settings.js)');
   }
   const maxIntervalS = seconds('maxInterval', DEFAULT_MAX_INTERVAL_S < minIntervalS ? minIntervalS : DEFAULT_MAX_INTERVAL_S, minIntervalS, MAX_INTERVAL_S);
   const startupMinS = seconds('startupDelayMin', DEFAULT_STARTUP_DELAY_MIN_S, 0, MAX_STARTUP_DELAY_S);
-  const startupMaxS = seconds('startupDelayMax', startupMinS > DEFAULT_STARTUP_DELAY_MAX_S ? startupMinS : DEFAULT_STARTUP_DELAY_MAX_S, startupMinS, MAX_STARTUP_DELAY_S);
-  const timeoutS = seconds('timeout', DEFAULT_TIMEOUT_S, 0.1, 60);
-  const maxRootDistanceS = seconds('maxRootDistance', DEFAULT_MAX_ROOT_DISTANCE_S, 0.001, 16);
-  return problem || {
-    ok: true,
-    config: {
-      servers: servers,
-      minIntervalS: minIntervalS,
-      maxIntervalS: maxIntervalS,
-      startupDelayMinS: startupMinS,
-      startupDelayMaxS: startupMaxS,
-      timeoutS: timeoutS,
-      maxRootDistanceS: maxRootDistanceS,
-      lanServer: lanServer,
-    },
+  return {
+    servers: servers,
+    minIntervalS: minIntervalS,
+    maxIntervalS: maxIntervalS,
+    startupDelayMinS: startupMinS,
+    startupDelayMaxS: seconds('startupDelayMax', startupMinS > DEFAULT_STARTUP_DELAY_MAX_S ? startupMinS : DEFAULT_STARTUP_DELAY_MAX_S, startupMinS, MAX_STARTUP_DELAY_S),
+    timeoutS: seconds('timeout', DEFAULT_TIMEOUT_S, 0.1, 60),
+    maxRootDistanceS: seconds('maxRootDistance', DEFAULT_MAX_ROOT_DISTANCE_S, 0.001, 16),
+    lanServer: lanServer,
   };
 }
 
+/** The config with defaults filled in, or the first bad field and a message that starts with its name. */
+export function validateClientConfig(input: ClientConfigInput): ConfigResult {
+  try {
+    return { ok: true, config: checkClientConfig(input) };
+  } catch (e) {
+    if (e instanceof ConfigProblem) return { ok: false, field: e.field, message: e.message };
+    throw e;
+  }
+}
+
 export function isIpAddress(host: string): boolean {
-  // Four dotted numbers, written without {n,m}, which Espruino's RegExp lacks; anything with a colon is IPv6.
-  return host.indexOf(':') >= 0 || /^\d+\.\d+\.\d+\.\d+$/.test(host);
+  // Four dotted numbers, written without {n,m}, which Espruino's RegExp lacks; anything with a colon is IPv6,
+  // which the firmware build never accepts (Espruino's dgram is IPv4): there it is no address.
+  return (typeof KISSTIME_FIRMWARE === 'undefined' && host.indexOf(':') >= 0) || /^\d+\.\d+\.\d+\.\d+$/.test(host);
 }

@@ -1,5 +1,8 @@
 // The numbers that make Kisstime polite. Every adapter and the fleet simulator get them from here.
 
+/** True in the firmware build only (firmware/build.js). */
+declare const KISSTIME_FIRMWARE: boolean;
+
 /** RFC 4330 §10: never two requests to one server less than 15 s apart, whatever the config or trigger. */
 export const FLOOR_S = 15;
 /** The smallest minimum interval anyone may configure (a LAN server of one's own). */
@@ -30,7 +33,7 @@ export const NTP_PORT = 123;
 
 export function isPoolName(host: string): boolean {
   // The leading dot makes "pool.ntp.org" itself match; trailing dots (absolute names) are the same name.
-  return /\.pool\.ntp\.org\.*$/.test('.' + host.toLowerCase());
+  return /\.pool\.ntp\.org\.*$/i.test('.' + host);
 }
 
 /** The smallest minimum interval allowed for this server. */
@@ -41,7 +44,8 @@ export function minIntervalFloorS(host: string, lanServer: boolean): number {
 
 /** Silence backoff: the wait before the n-th retry (n >= 1) doubles from the minimum interval up to the maximum. */
 export function backoffS(failures: number, minIntervalS: number, maxIntervalS: number): number {
-  let wait = minIntervalS < MIN_INTERVAL_FLOOR_S ? MIN_INTERVAL_FLOOR_S : minIntervalS;
+  // The firmware's config is always validated, so its minimum is never under the floor.
+  let wait = typeof KISSTIME_FIRMWARE === 'undefined' && minIntervalS < MIN_INTERVAL_FLOOR_S ? MIN_INTERVAL_FLOOR_S : minIntervalS;
   for (var i = 1; i < failures && wait < maxIntervalS; i++) wait *= 2;
   return wait > maxIntervalS ? maxIntervalS : wait;
 }

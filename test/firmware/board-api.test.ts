@@ -25,7 +25,7 @@ describe('firmware on the board', () => {
 
   it('resolves a name with Wifi.getHostByName and sends only to the address', async () => {
     board = await flashedBoard({ serial: 'dns', hosts: { 'time.lan': address } },
-      { servers: [{ host: 'time.lan', port: server.port }], startupDelayMin: 1, startupDelayMax: 2 });
+      { servers: [`time.lan:${server.port}`], startupDelayMin: 1, startupDelayMax: 2 });
     const { events } = bootAndListen(board);
     await board.run(10000);
     expect(board.lookups).toEqual(['time.lan']);
@@ -48,12 +48,26 @@ describe('firmware on the board', () => {
   it('a board without a resolver refuses names at start and says it uses IP addresses only', async () => {
     board = await flashedBoard({ serial: 'no-wifi', hosts: null }, { servers: ['time.lan'] });
     board.boot();
-    expect(board.uncaught.map(String)).toEqual([expect.stringMatching(/^Error: servers\[0\]: no Wifi.getHostByName on this board: use an IP address$/)]);
+    expect(board.uncaught.map(String)).toEqual([expect.stringMatching(/^Error: servers\[0\]: no Wifi here: use an IP address$/)]);
     board = await flashedBoard({ serial: 'no-wifi-ip', hosts: null }, { servers: [`${address}:${server.port}`], startupDelayMin: 1, startupDelayMax: 2 });
     const { events } = bootAndListen(board);
     await board.run(10000);
-    expect(board.console).toContain('kisstime: no resolver, IP addresses only');
+    expect(board.console).toContain('kisstime: IP addresses only');
     expect(events.sync.length).toBe(1);
+  });
+
+  it('a handler that throws is reported as uncaught and does not disturb the polling', async () => {
+    board = await flashedBoard({ serial: 'throwing-handler' },
+      { servers: [`${address}:${server.port}`], lanServer: true, minInterval: 16, maxInterval: 32, startupDelayMin: 1, startupDelayMax: 2 });
+    const { handle, events } = bootAndListen(board);
+    handle.on('sync', () => {
+      throw new Error('handler bug');
+    });
+    await board.run(120000);
+    expect(events.sync.length).toBeGreaterThanOrEqual(4);
+    expect(events.sync.length).toBe(board.sent.length);
+    expect(board.uncaught.map(String)).toEqual(events.sync.map(() => 'Error: handler bug'));
+    expect(board.openSockets()).toBe(0);
   });
 
   it('sends the request as a binary string (a Uint8Array would go out as text)', async () => {

@@ -20,7 +20,7 @@ describe('firmware against chronyd', () => {
 
   it('measures the true offset of a slow clock and never polls closer than the minimum interval', async () => {
     const board = await flashedBoard({ serial: 'sync-board-1', clockStartS: Date.now() / 1000 - 1000 },
-      { servers: [chronyd.address], lanServer: true, minInterval: '16s', maxInterval: '2m', startupDelayMin: 1, startupDelayMax: 2 });
+      { servers: [chronyd.address], lanServer: true, minInterval: 16, maxInterval: 120, startupDelayMin: 1, startupDelayMax: 2 });
     const { handle, events } = bootAndListen(board);
     await board.run(5000);
     expect(events.sync.length).toBe(1);
@@ -47,7 +47,7 @@ describe('firmware against chronyd', () => {
   it('steps the clock with setTime when setClock is on, and the next sample agrees', async () => {
     // A board without an RTC boots at 1970.
     const board = await flashedBoard({ serial: 'sync-board-2', clockStartS: 100 },
-      { servers: [chronyd.address], lanServer: true, minInterval: '16s', maxInterval: '64s', startupDelayMin: 1, startupDelayMax: 2, setClock: 1 });
+      { servers: [chronyd.address], lanServer: true, minInterval: 16, maxInterval: 64, startupDelayMin: 1, startupDelayMax: 2, setClock: 1 });
     const { events } = bootAndListen(board);
     await board.run(5000);
     expect(events.sync.length).toBe(1);
