@@ -147,8 +147,9 @@ describe('real sockets: 100k distinct loopback sources', () => {
       `polite client answered ${politeAnswers}/${politeAsks}`);
     expect(sent).toBe(SOURCES);
     expect(after.stats.clients).toBe(CAP);
-    // Loopback drops nothing at this pace, but allow a sliver for a loaded CI machine.
-    expect(after.stats.requests).toBeGreaterThan(SOURCES * 0.99);
+    // Loopback drops little, but a loaded machine (the whole suite on two cores) can overflow the server's
+    // receive buffer: 98% arrived in one such run. 90% still puts 80k sources past the 10k cap.
+    expect(after.stats.requests).toBeGreaterThan(SOURCES * 0.9);
     expect(after.stats.evictions).toBeGreaterThanOrEqual(after.stats.requests - politeAsks - CAP);
     expect(politeAsks).toBeGreaterThanOrEqual(3);
     expect(politeAnswers).toBeGreaterThanOrEqual(politeAsks - 1);
