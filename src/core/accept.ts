@@ -6,9 +6,6 @@ import { classifyKiss, KissAction } from './kiss';
 import { shortFormatToSeconds } from './short-format';
 import { NtpTimestamp, offsetAndDelayOf } from './timestamp';
 
-/** Defined as true by the firmware build only (see scheduler.ts); undefined everywhere else. */
-declare const KISSTIME_FIRMWARE: boolean;
-
 export type RejectReason =
   | 'no-request'
   | 'wrong-source'

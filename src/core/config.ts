@@ -42,12 +42,6 @@ export interface ClientConfig {
 
 export type ConfigResult = { ok: true; config: ClientConfig } | { ok: false; field: string; message: string };
 
-/**
- * Defined as true by the firmware build only (firmware/build.js), which leaves out what a board cannot use:
- * IPv6 literals (Espruino's dgram is IPv4) and the Node-RED administrator's floor, and words its messages shorter.
- */
-declare const KISSTIME_FIRMWARE: boolean;
-
 /** "host", "host:port", "1.2.3.4:123", "[::1]:123" or a bare IPv6 address; the firmware build takes no IPv6. */
 export function parseServer(text: string): ServerSpec | null {
   // The firmware's only caller passes a string.

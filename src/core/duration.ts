@@ -1,8 +1,5 @@
 // Durations as people write them in configs and flags: "16s", "34m", "36h", "2d", or a number of seconds.
 
-/** True in the firmware build only (firmware/build.js). */
-declare const KISSTIME_FIRMWARE: boolean;
-
 const UNIT_S: { [unit: string]: number } = { ms: 0.001, s: 1, m: 60, min: 60, h: 3600, d: 86400 };
 
 /** Seconds, or NaN when the text is not a duration. The firmware build takes only a number of seconds. */

@@ -1,8 +1,5 @@
 // The numbers that make Kisstime polite. Every adapter and the fleet simulator get them from here.
 
-/** True in the firmware build only (firmware/build.js). */
-declare const KISSTIME_FIRMWARE: boolean;
-
 /** RFC 4330 §10: never two requests to one server less than 15 s apart, whatever the config or trigger. */
 export const FLOOR_S = 15;
 /** The smallest minimum interval anyone may configure (a LAN server of one's own). */

@@ -101,14 +101,6 @@ const NEVER = -Infinity;
 const max = Math.max;
 const min = Math.min;
 
-/**
- * Defined as true by the firmware build (firmware/build.js) only, so that esbuild leaves out what the board adapter
- * never calls or reads: sync-now (the board API has no "sync now"), status(), and the reject and failover decisions
- * (the bundle exports only start(), so nothing else can see them). Undefined everywhere else. Tested with typeof at
- * each use, since that is the form esbuild folds to a constant before minifying.
- */
-declare const KISSTIME_FIRMWARE: boolean;
-
 const ALL_REFUSED = 'every configured server has refused us (DENY/RSTR)';
 
 function findSlot(slots: AddressSlot[], address: string, port: number): AddressSlot | null {

@@ -53,9 +53,6 @@ export type RestoreResult = { snapshot: StateSnapshot; note: string } | { snapsh
 
 type Fields = { [field: string]: unknown };
 
-/** True in the firmware build only (firmware/build.js), whose snapshots carry no last sample. */
-declare const KISSTIME_FIRMWARE: boolean;
-
 const MAX_SECONDS = 1 << 30;
 const SECONDS = [0, MAX_SECONDS];
 const SINCE = [-1, MAX_SECONDS];
