@@ -46,33 +46,28 @@ export type ConfigResult = { ok: true; config: ClientConfig } | { ok: false; fie
 export function parseServer(text: string): ServerSpec | null {
   // The firmware's only caller passes a string.
   if (typeof KISSTIME_FIRMWARE === 'undefined' && typeof text !== 'string') return null;
-  const t = text.trim();
-  if (typeof KISSTIME_FIRMWARE !== 'undefined') {
-    // Names and IPv4 only, so one colon at most: "host:" is the default port, as below.
-    const m = /^([A-Za-z0-9][A-Za-z0-9.-]*):(\d*)$/.exec(t.indexOf(':') < 0 ? t + ':' : t);
-    const p = m && m[2] !== '' ? +m[2] : NTP_PORT;
-    return m && !/-$/.test(m[1]) && p >= 1 && p <= 65535 ? { host: m[1], port: p } : null;
-  }
-  let host = t;
-  let portText = '';
-  // Taken apart by hand: Espruino's RegExp has no optional or (?:...) groups.
-  const colon = t.indexOf(':');
-  if (typeof KISSTIME_FIRMWARE === 'undefined' && t.charAt(0) === '[') {
+  let t = text.trim();
+  let v6 = '';
+  if (typeof KISSTIME_FIRMWARE === 'undefined') {
+    // An IPv6 address stands in as the name "v6" for the one pattern below: in brackets with an optional port,
+    // or bare (two colons or more) without one.
     const close = t.indexOf(']');
-    host = t.substring(1, close);
-    portText = t.substring(close + 1);
-    if (close < 2 || (portText !== '' && portText.charAt(0) !== ':')) return null;
-    portText = portText.substring(1);
-    if (portText === '') portText = 'none';
-  } else if (colon > 0 && colon === t.lastIndexOf(':')) {
-    host = t.substring(0, colon);
-    portText = t.substring(colon + 1);
+    const rest = t.substring(close + 1);
+    if (t.charAt(0) === '[') {
+      if (close < 2 || (rest !== '' && !/^:\d+$/.test(rest))) return null;
+      v6 = t.substring(1, close);
+      t = 'v6' + rest;
+    } else if (t.indexOf(':') !== t.lastIndexOf(':')) {
+      v6 = t;
+      t = 'v6';
+    }
   }
-  const port = portText === '' ? NTP_PORT : (/^\d+$/.test(portText) ? +portText : 0);
-  const ok = host.indexOf(':') >= 0
-    ? typeof KISSTIME_FIRMWARE === 'undefined' && /^[0-9a-fA-F:.]+$/.test(host)
-    : /^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(host) && host.charAt(host.length - 1) !== '-';
-  return ok && port >= 1 && port <= 65535 ? { host: host, port: port } : null;
+  // One colon at most from here: "host" gets the default port.
+  const m = /^([A-Za-z0-9][A-Za-z0-9.-]*):(\d*)$/.exec(t.indexOf(':') < 0 ? t + ':' : t);
+  const port = m && m[2] !== '' ? +m[2] : NTP_PORT;
+  const host = v6 || (m ? m[1] : '');
+  const ok = v6 ? /^[0-9a-fA-F:.]+$/.test(v6) : !/-$/.test(host);
+  return m && ok && port >= 1 && port <= 65535 ? { host: host, port: port } : null;
 }
 
 /** What checkClientConfig throws in Node builds; validateClientConfig turns it into a ConfigResult. */
