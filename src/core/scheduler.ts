@@ -103,11 +103,8 @@ const min = Math.min;
 
 const ALL_REFUSED = 'every configured server has refused us (DENY/RSTR)';
 
-function findSlot(slots: AddressSlot[], address: string, port: number): AddressSlot | null {
-  for (var i = 0; i < slots.length; i++) {
-    if (slots[i].address === address && slots[i].port === port) return slots[i];
-  }
-  return null;
+function findSlot(slots: AddressSlot[], address: string, port: number): AddressSlot | undefined {
+  return slots.find((s) => s.address === address && s.port === port);
 }
 
 /** Whole seconds from then to now, -1 for never. */
@@ -127,66 +124,57 @@ export class Scheduler {
   declare readonly restoreNote: string;
 
   /** saved: whatever the adapter read from storage (any value; corrupt state means a polite fresh start). */
-  constructor(config: ClientConfig, random: () => number, saved: unknown) {
-    const c = config;
+  constructor(c: ClientConfig, random: () => number, saved: unknown) {
     const minS = c.minIntervalS;
     const maxS = c.maxIntervalS;
     const timeoutMessage = 'no answer within ' + c.timeoutS + ' s';
     let phase = IDLE;
-    const servers: ServerSlot[] = [];
     let serverIndex = 0;
     let addressIndex = 0;
-    let holds: Hold[] = [];
     let nextPollMs = 0;
     let startupUntilMs = 0;
+    /** The request in flight, and the address slot it went to (the current target until it is settled). */
     let pending: PendingRequest | null = null;
+    let sentSlot: AddressSlot;
     /** When the request in flight times out, or the resolver is given up on (one at a time). */
     let deadlineMs = 0;
     let lastSendMs = NEVER;
-    let failures = 0;
+    /** The id of the next request; 1 until the first send of this boot. */
     let nextRequestId = 1;
     const filter = createFilter();
     let lastSample: Sample | null = null;
     let lastSampleMs: number | null = null;
     let lastKiss: { code: string; host: string; address: string } | null = null;
     let lastSamplePersistMs = NEVER;
-    let sentSinceStart = false;
     let stoppedReason = '';
     // The event being handled: its time, and the decisions it has led to so far.
     let now = 0;
     let out: Decision[] = [];
+    const restored = restoreSnapshot(saved, c.servers);
+    let restoredSnapshot = restored.snapshot;
+    const holds: Hold[] = restoredSnapshot ? restoredSnapshot.holds : [];
+    let failures = restoredSnapshot ? restoredSnapshot.f : 0;
+
+    const emit = (d: Decision): void => {
+      out.push(d);
+    };
 
     const newSlot = (address: string, port: number): AddressSlot => {
       return { address: address, port: port, intervalS: minS, rateFloorS: 0, lastSendMs: NEVER };
     };
 
-    for (var i = 0; i < c.servers.length; i++) {
-      const spec = c.servers[i];
-      const isName = !isIpAddress(spec.host);
-      servers.push({
-        host: spec.host,
-        port: spec.port,
-        isName: isName,
-        addresses: isName ? [] : [newSlot(spec.host, spec.port)],
-        resolvedAtMs: NEVER,
-        ttlUntilMs: 0,
-        dnsErrorAtMs: NEVER,
-        failedSinceResolve: false,
-      });
-    }
-    const restored = restoreSnapshot(saved, c.servers);
-    let restoredSnapshot = restored.snapshot;
-    if (restoredSnapshot) {
-      holds = restoredSnapshot.holds;
-      failures = restoredSnapshot.f;
-    }
+    const servers: ServerSlot[] = c.servers.map((spec) => ({
+      host: spec.host,
+      port: spec.port,
+      isName: !isIpAddress(spec.host),
+      addresses: isIpAddress(spec.host) ? [newSlot(spec.host, spec.port)] : [],
+      resolvedAtMs: NEVER,
+      ttlUntilMs: 0,
+      dnsErrorAtMs: NEVER,
+      failedSinceResolve: false,
+    }));
 
-    const isHeld = (slot: AddressSlot): boolean => {
-      for (var i = 0; i < holds.length; i++) {
-        if (holds[i].a === slot.address && holds[i].p === slot.port) return true;
-      }
-      return false;
-    };
+    const isHeld = (slot: AddressSlot): boolean => holds.some((h) => h.a === slot.address && h.p === slot.port);
 
     /** The first address of the server that has not refused us, from index from on; its length if none. */
     const firstUsable = (server: ServerSlot, from: number): number => {
@@ -195,8 +183,7 @@ export class Scheduler {
     };
 
     const currentTarget = (): AddressSlot | null => {
-      const server = servers[serverIndex];
-      const slot = server ? server.addresses[addressIndex] : null;
+      const slot = servers[serverIndex].addresses[addressIndex];
       return slot && !isHeld(slot) ? slot : null;
     };
 
@@ -213,26 +200,22 @@ export class Scheduler {
 
     /** Stops for good when every server has refused us (no usable address, no name that may resolve to a new one). */
     const stopIfHopeless = (): boolean => {
-      for (var i = 0; i < servers.length; i++) {
-        if (servers[i].isName || firstUsable(servers[i], 0) < servers[i].addresses.length) return false;
-      }
+      if (servers.some((server) => server.isName || firstUsable(server, 0) < server.addresses.length)) return false;
       if (phase !== STOPPED) {
         phase = STOPPED;
         if (typeof KISSTIME_FIRMWARE === 'undefined') stoppedReason = ALL_REFUSED;
-        out.push({ type: 'stopped', reason: ALL_REFUSED });
+        emit({ type: 'stopped', reason: ALL_REFUSED });
       }
       return true;
     };
 
     const snapshot = (nowMs: number): StateSnapshot => {
       const slots: SlotState[] = [];
-      for (var i = 0; i < servers.length; i++) {
-        const server = servers[i];
-        for (var j = 0; j < server.addresses.length; j++) {
-          const a = server.addresses[j];
+      servers.forEach((server) => {
+        server.addresses.forEach((a) => {
           slots.push({ h: server.host, a: a.address, p: a.port, i: Math.round(a.intervalS), r: Math.round(a.rateFloorS), z: sinceS(nowMs, a.lastSendMs) });
-        }
-      }
+        });
+      });
       const l = lastSample;
       return {
         v: SCHEMA_VERSION,
@@ -246,49 +229,53 @@ export class Scheduler {
       };
     };
 
+    /** The reason is for the Node adapters' logs; the board, which only writes the snapshot, is built without it. */
     const persist = (reason: PersistReason): void => {
-      out.push({ type: 'persist', reason: reason, snapshot: snapshot(now) });
+      emit({ type: 'persist', reason: typeof KISSTIME_FIRMWARE === 'undefined' ? reason : 'sample', snapshot: snapshot(now) });
+    };
+
+    /** Waits the interval, with jitter, before the next poll; returns the wait. */
+    const waitJittered = (intervalS: number): number => {
+      const waitS = jittered(intervalS, random);
+      nextPollMs = now + waitS * 1000;
+      return waitS;
     };
 
     /** Moves the cursor to the next address that has not refused us, across servers; reports a failover. */
     const advance = (quiet?: boolean): void => {
       const fromServer = servers[serverIndex];
       const fromSlot = fromServer.addresses[addressIndex];
-      const total = servers.length;
-      let si = serverIndex;
-      let ai = addressIndex + 1;
-      for (var step = 0; step <= total; step++) {
-        const server = servers[si];
-        ai = firstUsable(server, ai);
-        if (ai < server.addresses.length || (server.isName && server !== fromServer && now >= resolveAllowedAtMs(server))) break;
-        si = (si + 1) % total;
-        ai = 0;
+      addressIndex++;
+      for (var step = 0; step <= servers.length; step++) {
+        const server = servers[serverIndex];
+        addressIndex = firstUsable(server, addressIndex);
+        if (addressIndex < server.addresses.length || (server.isName && server !== fromServer && now >= resolveAllowedAtMs(server))) break;
+        serverIndex = (serverIndex + 1) % servers.length;
+        addressIndex = 0;
       }
-      const to = servers[si];
-      serverIndex = si;
-      addressIndex = ai < to.addresses.length ? ai : 0;
+      const to = servers[serverIndex];
+      if (addressIndex >= to.addresses.length) addressIndex = 0;
       const toSlot = to.addresses[addressIndex];
       if (typeof KISSTIME_FIRMWARE === 'undefined' && !quiet && (to !== fromServer || toSlot !== fromSlot)) {
-        out.push({ type: 'failover', fromHost: fromServer.host, fromAddress: fromSlot ? fromSlot.address : '', toHost: to.host, toAddress: toSlot ? toSlot.address : '' });
+        emit({ type: 'failover', fromHost: fromServer.host, fromAddress: fromSlot ? fromSlot.address : '', toHost: to.host, toAddress: toSlot ? toSlot.address : '' });
       }
     };
 
     /** The request in flight (if any) is settled: nothing it sent may be accepted any more. */
     const settle = (): void => {
-      if (pending) pending.answered = true;
       pending = null;
       phase = WAITING;
     };
 
+    const backoff = (cause: FailCause, address: string, retryInS: number, message: string): void => {
+      emit({ type: 'backoff', cause: cause, host: servers[serverIndex].host, address: address, failures: failures, retryInS: retryInS, message: message });
+    };
+
+    /** The request in flight failed: it went to the current target, which DNS cannot move while it is in flight. */
     const failPoll = (cause: FailCause, message: string): void => {
       settle();
-      const server = servers[serverIndex];
-      const failed = currentTarget();
-      failures++;
-      server.failedSinceResolve = true;
-      const retryS = jittered(backoffS(failures, minS, maxS), random);
-      nextPollMs = now + retryS * 1000;
-      out.push({ type: 'backoff', cause: cause, host: server.host, address: failed ? failed.address : '', failures: failures, retryInS: retryS, message: message });
+      servers[serverIndex].failedSinceResolve = true;
+      backoff(cause, sentSlot.address, waitJittered(backoffS(++failures, minS, maxS)), message);
       advance();
       persist('backoff');
     };
@@ -298,39 +285,37 @@ export class Scheduler {
       server.dnsErrorAtMs = now;
       phase = WAITING;
       if (!currentTarget()) advance();
-      out.push({ type: 'backoff', cause: 'dns-error', host: server.host, address: '', failures: failures, retryInS: (resolveAllowedAtMs(server) - now) / 1000, message: message });
+      // Reported for the name that failed, whichever server the cursor moved on to.
+      emit({ type: 'backoff', cause: 'dns-error', host: server.host, address: '', failures: failures, retryInS: (resolveAllowedAtMs(server) - now) / 1000, message: message });
     };
 
     const start = (): void => {
       phase = WAITING;
-      const startupS = c.startupDelayMinS + random() * (c.startupDelayMaxS - c.startupDelayMinS);
-      startupUntilMs = nextPollMs = now + startupS * 1000;
+      const startupMs = (c.startupDelayMinS + random() * (c.startupDelayMaxS - c.startupDelayMinS)) * 1000;
+      startupUntilMs = nextPollMs = now + startupMs;
       const s = restoredSnapshot;
       restoredSnapshot = null;
       if (s) {
         // Time while powered off is assumed to be zero: every wait resumes where it was saved.
         if (s.z >= 0) lastSendMs = now - s.z * 1000;
-        for (var i = 0; i < s.slots.length; i++) {
-          const saved = s.slots[i];
-          for (var j = 0; j < servers.length; j++) {
-            const server = servers[j];
-            let slot = server.host === saved.h ? findSlot(server.addresses, saved.a, saved.p) : null;
-            if (!slot && server.host === saved.h && server.isName && server.addresses.length < MAX_ADDRESSES_PER_SERVER) {
-              slot = newSlot(saved.a, saved.p);
-              server.addresses.push(slot);
-            }
-            if (slot) {
-              slot.rateFloorS = min(saved.r, maxS);
-              slot.intervalS = min(max(saved.i, minS, slot.rateFloorS), maxS);
-              if (saved.z >= 0) slot.lastSendMs = now - saved.z * 1000;
-              break;
+        for (var saved of s.slots) {
+          for (var server of servers) {
+            if (server.host === saved.h) {
+              let slot = findSlot(server.addresses, saved.a, saved.p);
+              if (!slot && server.isName && server.addresses.length < MAX_ADDRESSES_PER_SERVER) server.addresses.push(slot = newSlot(saved.a, saved.p));
+              if (slot) {
+                slot.rateFloorS = min(saved.r, maxS);
+                slot.intervalS = min(max(saved.i, minS, slot.rateFloorS), maxS);
+                if (saved.z >= 0) slot.lastSendMs = now - saved.z * 1000;
+                break;
+              }
             }
           }
         }
         // The random startup delay goes on top of the saved waits. A device saves its state moments after each
         // request, so after a mass power-on every saved wait ends minInterval after the same instant: without the
         // delay the whole fleet would come back in one second (found by the fleet simulator, bench/fleet).
-        nextPollMs = max(nextPollMs, lastSendMs + minS * 1000 + startupS * 1000, s.f > 0 ? now + s.w * 1000 + startupS * 1000 : NEVER);
+        nextPollMs = max(nextPollMs, lastSendMs + minS * 1000 + startupMs, s.f > 0 ? now + s.w * 1000 + startupMs : NEVER);
       }
       // After a restore, the saved holds may rule out the first address.
       if (!currentTarget() && !(servers[0].isName && servers[0].addresses.length === 0)) advance(true);
@@ -341,38 +326,37 @@ export class Scheduler {
       const p = pending && pending.id === event.requestId ? pending : null;
       const verdict = judgeReply(p, event, c.timeoutS * 1000, c.maxRootDistanceS);
       if (verdict.kind === 'reject') {
-        if (typeof KISSTIME_FIRMWARE === 'undefined') out.push({ type: 'reject', reason: verdict.reason, host: p ? p.host : '', address: event.from.address, port: event.from.port });
+        if (typeof KISSTIME_FIRMWARE === 'undefined') emit({ type: 'reject', reason: verdict.reason, host: p ? p.host : '', address: event.from.address, port: event.from.port });
         return;
       }
-      if (!p) return;
-      const server = servers[serverIndex];
-      // The request went to the current target, and DNS cannot move addresses while it is in flight.
-      const slot = findSlot(server.addresses, p.address, p.port) as AddressSlot;
+      // Past this point the reply answers the request in flight (judgeReply rejects anything else).
+      const q = p as PendingRequest;
+      const slot = sentSlot;
       if (verdict.kind === 'kiss') {
         const action = verdict.action;
         const code = verdict.code;
-        if (action !== 'ignore') {
-          settle();
-          if (typeof KISSTIME_FIRMWARE === 'undefined') lastKiss = { code: code, host: p.host, address: p.address };
-        }
-        if (action === 'hold') {
+        const hold = action === 'hold';
+        const rate = action === 'slow-down';
+        if (hold || rate) settle();
+        if (typeof KISSTIME_FIRMWARE === 'undefined' && action !== 'ignore') lastKiss = { code: code, host: q.host, address: q.address };
+        if (hold) {
           if (holds.length >= MAX_HOLDS) holds.shift();
-          holds.push({ h: p.host, a: p.address, p: p.port, c: code });
-        } else if (action === 'slow-down') {
-          slot.rateFloorS = intervalAfterRate(max(slot.intervalS, slot.rateFloorS), verdict.poll, maxS);
-          slot.intervalS = max(slot.intervalS, slot.rateFloorS);
-          nextPollMs = now + jittered(slot.intervalS, random) * 1000;
+          holds.push({ h: q.host, a: q.address, p: q.port, c: code });
+        } else if (rate) {
+          // The new floor is at least double the interval, and the interval never exceeds the maximum, so it rises to the floor.
+          slot.intervalS = slot.rateFloorS = intervalAfterRate(max(slot.intervalS, slot.rateFloorS), verdict.poll, maxS);
+          waitJittered(slot.intervalS);
         }
-        out.push({ type: 'kiss', code: code, action: action, host: p.host, address: p.address, port: p.port, intervalS: action === 'hold' ? 0 : slot.intervalS });
-        if (action === 'hold') {
+        emit({ type: 'kiss', code: code, action: action, host: q.host, address: q.address, port: q.port, intervalS: hold ? 0 : slot.intervalS });
+        if (hold) {
           advance();
           // Another server may be asked at once (the global floor still applies); the refusing one never again.
           nextPollMs = now;
           persist('hold');
           stopIfHopeless();
-        } else if (action === 'slow-down') {
+        } else if (rate) {
           persist('rate');
-        } else if (action === 'failed-poll') {
+        } else if (action !== 'ignore') {
           failPoll('kiss', 'kiss ' + code + ' (no time from this server yet)');
         }
         return;
@@ -380,7 +364,7 @@ export class Scheduler {
 
       settle();
       failures = 0;
-      server.failedSinceResolve = false;
+      servers[serverIndex].failedSinceResolve = false;
       const sample = verdict.sample;
       const previous = bestInFilter(filter, now);
       addToFilter(filter, { offsetS: sample.offsetS, delayS: sample.delayS, atMs: now });
@@ -389,14 +373,13 @@ export class Scheduler {
         // "As performance permits": lengthen while samples agree, shorten when the clock runs away.
         slot.intervalS = Math.abs(sample.offsetS - previous.offsetS) > OFFSET_JUMP_S ? max(minS, slot.rateFloorS, slot.intervalS / 4) : min(maxS, slot.intervalS * 2);
       }
-      const waitS = jittered(slot.intervalS, random);
-      nextPollMs = now + waitS * 1000;
+      const waitS = waitJittered(slot.intervalS);
       if (typeof KISSTIME_FIRMWARE === 'undefined') {
         lastSample = sample;
         lastSampleMs = now;
       }
       const best = bestInFilter(filter, now) as FilterEntry;
-      out.push({ type: 'sample', sample: sample, offsetS: best.offsetS, delayS: best.delayS, intervalS: slot.intervalS, nextInS: waitS });
+      emit({ type: 'sample', sample: sample, offsetS: best.offsetS, delayS: best.delayS, intervalS: slot.intervalS, nextInS: waitS });
       const changed = slot.intervalS !== oldInterval;
       if (changed || now - lastSamplePersistMs >= slot.intervalS * 1000) {
         lastSamplePersistMs = now;
@@ -424,10 +407,9 @@ export class Scheduler {
     };
 
     const onSyncNow = (): void => {
-      if (typeof KISSTIME_FIRMWARE !== 'undefined') return;
       if (phase !== WAITING) {
         // Not started, stopped, or busy until the request or lookup under way ends.
-        out.push({ type: 'deferred', untilMs: wakeAtMs(), reason: phase === IDLE ? 'not-started' : PHASES[phase] as DeferReason });
+        emit({ type: 'deferred', untilMs: wakeAtMs(), reason: phase === IDLE ? 'not-started' : PHASES[phase] as DeferReason });
         return;
       }
       let until = now;
@@ -448,7 +430,7 @@ export class Scheduler {
         nextPollMs = now;
         return;
       }
-      out.push({ type: 'deferred', untilMs: until, reason: reason });
+      emit({ type: 'deferred', untilMs: until, reason: reason });
       if (nextPollMs > until) nextPollMs = until;
     };
 
@@ -459,21 +441,16 @@ export class Scheduler {
       if (server.isName && (server.addresses.length === 0 || now >= server.ttlUntilMs) && now >= resolveAllowedAtMs(server)) {
         phase = RESOLVING;
         deadlineMs = now + DNS_TIMEOUT_S * 1000;
-        out.push({ type: 'resolve', host: server.host });
+        emit({ type: 'resolve', host: server.host });
         return;
       }
       if (!slot) {
         advance();
         slot = currentTarget();
         if (!slot) {
-          if (!stopIfHopeless()) {
-            // The soonest any name may be looked up again (there is one, or stopIfHopeless would have stopped).
-            let at = Infinity;
-            for (var i = 0; i < servers.length; i++) {
-              if (servers[i].isName) at = min(at, resolveAllowedAtMs(servers[i]));
-            }
-            nextPollMs = max(now + FLOOR_S * 1000, at);
-          }
+          // The soonest any name may be looked up again (there is one, or stopIfHopeless would have stopped).
+          // eslint-disable-next-line prefer-spread -- Espruino has no spread
+          if (!stopIfHopeless()) nextPollMs = max(now + FLOOR_S * 1000, min.apply(null, servers.map((s) => (s.isName ? resolveAllowedAtMs(s) : Infinity))));
           return;
         }
         if (servers[serverIndex] !== server) {
@@ -488,16 +465,14 @@ export class Scheduler {
       }
       const nonce = makeNonce(random);
       const id = nextRequestId++;
+      sentSlot = slot;
       pending = { id: id, host: server.host, address: slot.address, port: slot.port, nonce: nonce, sentMs: now, answered: false };
       deadlineMs = now + c.timeoutS * 1000;
       phase = IN_FLIGHT;
       lastSendMs = slot.lastSendMs = now;
-      out.push({ type: 'send', requestId: id, host: server.host, address: slot.address, port: slot.port, bytes: encodeRequest(nonce) });
-      if (!sentSinceStart) {
-        // One write per boot is enough to keep a reboot loop to the floor even before any reply is saved.
-        sentSinceStart = true;
-        persist('first-send');
-      }
+      emit({ type: 'send', requestId: id, host: server.host, address: slot.address, port: slot.port, bytes: encodeRequest(nonce) });
+      // One write per boot is enough to keep a reboot loop to the floor even before any reply is saved.
+      if (id === 1) persist('first-send');
     };
 
     this.handle = (event: SchedulerEvent): Decision[] => {
@@ -515,13 +490,15 @@ export class Scheduler {
           if (type === 'dns') onDns(event.addresses, event.ttlS);
           else onDnsError(event.message);
         }
-      } else if (type === 'sync-now') onSyncNow();
-      else if (type === 'clock-stepped') shiftFilter(filter, event.stepS);
+      } else if (type === 'clock-stepped') shiftFilter(filter, event.stepS);
+      else if (typeof KISSTIME_FIRMWARE === 'undefined' && type === 'sync-now') onSyncNow();
       // Deadlines that pass without an event: an unanswered request, a resolver that never answers.
-      if (phase === IN_FLIGHT && now >= deadlineMs) failPoll('timeout', timeoutMessage);
-      if (phase === RESOLVING && now >= deadlineMs) onDnsError('resolver did not answer');
+      if (now >= deadlineMs) {
+        if (phase === IN_FLIGHT) failPoll('timeout', timeoutMessage);
+        else if (phase === RESOLVING) onDnsError('resolver did not answer');
+      }
       pollIfDue();
-      out.push({ type: 'wake', atMs: wakeAtMs() });
+      emit({ type: 'wake', atMs: wakeAtMs() });
       return out;
     };
 
