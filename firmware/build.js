@@ -129,13 +129,14 @@ function toEspruinoModule(code) {
  * A second pass over esbuild's minified module: UglifyJS drops what esbuild keeps (closure variables that are
  * written but never read once the firmware flag has removed their readers, repeated property reads) and
  * renames top-level names. exports.* are properties, so the module's interface keeps its spelling.
- * inline: 2 because deeper inlining declares the inlined function's locals with a var at the end of the
+ * hoist_vars gathers each function's var declarations into one at its top (declared before any use, which Espruino
+ * needs anyway). inline: 2 because deeper inlining declares the inlined function's locals with a var at the end of the
  * caller, which Espruino (no hoisting) would resolve to an outer variable; the subset check refuses that.
  */
 function squeeze(code) {
   const result = uglify.minify(code, {
     toplevel: true,
-    compress: { passes: 3, pure_getters: true, keep_fargs: false, unsafe: true, hoist_funs: false, inline: 2 },
+    compress: { passes: 3, pure_getters: true, keep_fargs: false, unsafe: true, hoist_funs: false, hoist_vars: true, inline: 2 },
     mangle: { toplevel: true },
   });
   if (result.error) throw result.error;

@@ -70,10 +70,10 @@ export function start(input?: FirmwareConfig): Kisstime {
     // No Wifi module on this board: only IP addresses can be used.
   }
   if (!lookup) {
-    for (var i = 0; i < config.servers.length; i++) {
+    config.servers.forEach((server, i) => {
       // A name must never reach dgram.send: a failed lookup in there becomes a broadcast on ESP8266.
-      if (!isIpAddress(config.servers[i].host)) throw new Error('servers[' + i + ']: no Wifi here: use an IP address');
-    }
+      if (!isIpAddress(server.host)) throw new Error('servers[' + i + ']: no Wifi here: use an IP address');
+    });
     console.log('kisstime: IP addresses only');
   }
 
@@ -117,10 +117,11 @@ export function start(input?: FirmwareConfig): Kisstime {
   };
 
   /**
-   * What to do with each kind of decision, by its type. The keys are quoted so that the minified bundle keeps them
+   * What to do with each kind of decision, by its type: every type the firmware build of the scheduler makes (its
+   * reject, failover and deferred decisions are Node's). The keys are quoted so that the minified bundle keeps them
    * as the scheduler spells its types; so are the keys of what handlers receive.
    */
-  const carry: { [T in Decision['type']]?: (d: Extract<Decision, { type: T }>) => void } = {
+  const carry: { [T in Exclude<Decision['type'], 'reject' | 'failover' | 'deferred'>]: (d: Extract<Decision, { type: T }>) => void } = {
     // A closed socket reports nothing more, and the scheduler matches replies and errors by requestId.
     'send': (d) => {
       closeSocket();
@@ -191,8 +192,7 @@ export function start(input?: FirmwareConfig): Kisstime {
 
   const run = (decisions: Decision[]): void => {
     decisions.forEach((d) => {
-      const f = carry[d.type] as ((d: Decision) => void) | undefined;
-      if (f) f(d);
+      (carry[d.type as keyof typeof carry] as (d: Decision) => void)(d);
     });
   };
 
