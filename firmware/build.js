@@ -62,8 +62,8 @@ const COMMON = {
  * and esbuild leaves quoted names alone.
  */
 const KEEP_PROPS = [
-  // state.ts snapshot, every schema
-  'v', 'f', 'w', 'z', 'holds', 'slots', 'last', 'h', 'a', 'p', 'i', 'r', 'c', 'o', 'd', 's', 'held', 'failures',
+  // state.ts snapshot, every schema (schema 1's 'held' and 'failures' are read with quotes)
+  'v', 'f', 'w', 'z', 'holds', 'slots', 'last', 'h', 'a', 'p', 'i', 'r', 'c', 'o', 'd', 's',
   // config input (ClientConfigInput, FirmwareConfig)
   'servers', 'minInterval', 'maxInterval', 'startupDelayMin', 'startupDelayMax', 'timeout', 'maxRootDistance',
   'lanServer', 'adminMinInterval', 'setClock',

@@ -101,7 +101,8 @@ const NEVER = -Infinity;
 const max = Math.max;
 const min = Math.min;
 
-const ALL_REFUSED = 'every configured server has refused us (DENY/RSTR)';
+// The board's messages are short (its handlers get the cause and the server beside them).
+const ALL_REFUSED = typeof KISSTIME_FIRMWARE === 'undefined' ? 'every configured server has refused us (DENY/RSTR)' : 'all servers refused';
 
 // Why a snapshot is written, by index: the call sites pass a number, and only the Node build spells it out.
 const PERSIST_REASONS: PersistReason[] = ['first-send', 'hold', 'rate', 'backoff', 'interval', 'sample'];
@@ -137,7 +138,7 @@ export class Scheduler {
   constructor(c: ClientConfig, random: () => number, saved: unknown) {
     const minS = c.minIntervalS;
     const maxS = c.maxIntervalS;
-    const timeoutMessage = 'no answer within ' + c.timeoutS + ' s';
+    const timeoutMessage = typeof KISSTIME_FIRMWARE === 'undefined' ? 'no answer within ' + c.timeoutS + ' s' : 'no answer';
     let phase = IDLE;
     let serverIndex = 0;
     let addressIndex = 0;
@@ -373,7 +374,7 @@ export class Scheduler {
         } else if (rate) {
           persist(RATE);
         } else if (action !== 'ignore') {
-          failPoll('kiss', 'kiss ' + code + ' (no time from this server yet)');
+          failPoll('kiss', 'kiss ' + code + (typeof KISSTIME_FIRMWARE === 'undefined' ? ' (no time from this server yet)' : ''));
         }
         return;
       }
@@ -508,7 +509,9 @@ export class Scheduler {
       } else if (type === 'reply') onReply(event);
       // The board's adapter never reports a timeout: the deadline below is its only timer.
       else if ((typeof KISSTIME_FIRMWARE === 'undefined' && type === 'timeout') || type === 'send-error') {
-        if (pending && pending.id === event.requestId) failPoll(type, type === 'send-error' ? event.message : timeoutMessage);
+        if (pending && pending.id === event.requestId) {
+          failPoll(type, typeof KISSTIME_FIRMWARE !== 'undefined' || type === 'send-error' ? (event as { message: string }).message : timeoutMessage);
+        }
       } else if (type === 'dns' || type === 'dns-error') {
         // Only the answer for the name being looked up counts; a late one is ignored.
         if (phase === RESOLVING && event.host === servers[serverIndex].host) {
@@ -520,7 +523,7 @@ export class Scheduler {
       // Deadlines that pass without an event: an unanswered request, a resolver that never answers.
       if (now >= deadlineMs) {
         if (phase === IN_FLIGHT) failPoll('timeout', timeoutMessage);
-        else if (phase === RESOLVING) onDnsError('resolver did not answer');
+        else if (phase === RESOLVING) onDnsError(typeof KISSTIME_FIRMWARE === 'undefined' ? 'resolver did not answer' : timeoutMessage);
       }
       pollIfDue();
       emit({ type: 'wake', atMs: wakeAtMs() });
