@@ -47,6 +47,28 @@ export type Decision =
   | { type: 'persist'; reason: PersistReason; snapshot: StateSnapshot }
   | { type: 'wake'; atMs: number | null };
 
+/**
+ * How the board spells the types of events and decisions. Node builds keep the names; the firmware build, whose
+ * adapter (firmware/src/kisstime.ts) is the only other party, makes them small numbers: the same protocol in fewer
+ * bytes. Decisions are numbered as the adapter's table of handlers is ordered. Types only Node uses (timeout and
+ * sync-now events; reject, failover and deferred decisions) keep their names.
+ */
+export const ON_START = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'start' : 0) as 'start';
+export const ON_TICK = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'tick' : 1) as 'tick';
+export const ON_REPLY = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'reply' : 2) as 'reply';
+export const ON_SEND_ERROR = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'send-error' : 3) as 'send-error';
+export const ON_DNS = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'dns' : 4) as 'dns';
+export const ON_DNS_ERROR = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'dns-error' : 5) as 'dns-error';
+export const ON_CLOCK_STEPPED = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'clock-stepped' : 6) as 'clock-stepped';
+export const DO_SEND = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'send' : 0) as 'send';
+export const DO_RESOLVE = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'resolve' : 1) as 'resolve';
+export const DO_SAMPLE = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'sample' : 2) as 'sample';
+export const DO_KISS = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'kiss' : 3) as 'kiss';
+export const DO_BACKOFF = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'backoff' : 4) as 'backoff';
+export const DO_STOPPED = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'stopped' : 5) as 'stopped';
+export const DO_PERSIST = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'persist' : 6) as 'persist';
+export const DO_WAKE = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'wake' : 7) as 'wake';
+
 export type Phase = 'idle' | 'waiting' | 'resolving' | 'in-flight' | 'stopped';
 
 export interface SchedulerStatus {
@@ -215,7 +237,7 @@ export class Scheduler {
       if (phase !== STOPPED) {
         phase = STOPPED;
         if (typeof KISSTIME_FIRMWARE === 'undefined') stoppedReason = ALL_REFUSED;
-        emit({ type: 'stopped', reason: ALL_REFUSED });
+        emit({ type: DO_STOPPED, reason: ALL_REFUSED });
       }
       return true;
     };
@@ -246,7 +268,7 @@ export class Scheduler {
 
     /** The reason (an index into PERSIST_REASONS) is for the Node adapters' logs; the board only writes the snapshot. */
     const persist = (reason: number): void => {
-      const d = { type: 'persist', snapshot: snapshot(now) } as Extract<Decision, { type: 'persist' }>;
+      const d = { type: DO_PERSIST, snapshot: snapshot(now) } as Extract<Decision, { type: 'persist' }>;
       if (typeof KISSTIME_FIRMWARE === 'undefined') d.reason = PERSIST_REASONS[reason];
       emit(d);
     };
@@ -285,7 +307,7 @@ export class Scheduler {
     };
 
     const backoff = (cause: FailCause, address: string, retryInS: number, message: string): void => {
-      emit({ type: 'backoff', cause: cause, host: servers[serverIndex].host, address: address, failures: failures, retryInS: retryInS, message: message });
+      emit({ type: DO_BACKOFF, cause: cause, host: servers[serverIndex].host, address: address, failures: failures, retryInS: retryInS, message: message });
     };
 
     /** The request in flight failed: it went to the current target, which DNS cannot move while it is in flight. */
@@ -303,7 +325,7 @@ export class Scheduler {
       phase = WAITING;
       if (!currentTarget()) advance();
       // Reported for the name that failed, whichever server the cursor moved on to.
-      emit({ type: 'backoff', cause: 'dns-error', host: server.host, address: '', failures: failures, retryInS: (resolveAllowedAtMs(server) - now) / 1000, message: message });
+      emit({ type: DO_BACKOFF, cause: 'dns-error', host: server.host, address: '', failures: failures, retryInS: (resolveAllowedAtMs(server) - now) / 1000, message: message });
     };
 
     const start = (): void => {
@@ -364,7 +386,7 @@ export class Scheduler {
           slot.intervalS = slot.rateFloorS = intervalAfterRate(max(slot.intervalS, slot.rateFloorS), verdict.poll, maxS);
           waitJittered(slot.intervalS);
         }
-        emit({ type: 'kiss', code: code, action: action, host: p.host, address: p.address, port: p.port, intervalS: hold ? 0 : slot.intervalS });
+        emit({ type: DO_KISS, code: code, action: action, host: p.host, address: p.address, port: p.port, intervalS: hold ? 0 : slot.intervalS });
         if (hold) {
           advance();
           // Another server may be asked at once (the global floor still applies); the refusing one never again.
@@ -396,7 +418,7 @@ export class Scheduler {
         lastSampleMs = now;
       }
       const best = bestInFilter(filter, now) as FilterEntry;
-      emit({ type: 'sample', sample: sample, offsetS: best.offsetS, delayS: best.delayS, intervalS: slot.intervalS, nextInS: waitS });
+      emit({ type: DO_SAMPLE, sample: sample, offsetS: best.offsetS, delayS: best.delayS, intervalS: slot.intervalS, nextInS: waitS });
       const changed = slot.intervalS !== oldInterval;
       if (changed || now - lastSamplePersistMs >= slot.intervalS * 1000) {
         lastSamplePersistMs = now;
@@ -461,7 +483,7 @@ export class Scheduler {
       if (server.isName && (server.addresses.length === 0 || now >= server.ttlUntilMs) && now >= resolveAllowedAtMs(server)) {
         phase = RESOLVING;
         deadlineMs = now + DNS_TIMEOUT_S * 1000;
-        emit({ type: 'resolve', host: server.host });
+        emit({ type: DO_RESOLVE, host: server.host });
         return;
       }
       if (!slot) {
@@ -495,7 +517,7 @@ export class Scheduler {
       deadlineMs = now + c.timeoutS * 1000;
       phase = IN_FLIGHT;
       lastSendMs = slot.lastSendMs = now;
-      emit({ type: 'send', requestId: id, host: server.host, address: slot.address, port: slot.port, bytes: encodeRequest(nonce) });
+      emit({ type: DO_SEND, requestId: id, host: server.host, address: slot.address, port: slot.port, bytes: encodeRequest(nonce) });
       // One write per boot is enough to keep a reboot loop to the floor even before any reply is saved.
       if (id === 1) persist(FIRST_SEND);
     };
@@ -504,21 +526,22 @@ export class Scheduler {
       out = [];
       now = event.nowMs;
       const type = event.type;
-      if (type === 'start') {
+      if (type === ON_START) {
         if (phase === IDLE) start();
-      } else if (type === 'reply') onReply(event);
+      } else if (type === ON_REPLY) onReply(event);
       // The board's adapter never reports a timeout: the deadline below is its only timer.
-      else if ((typeof KISSTIME_FIRMWARE === 'undefined' && type === 'timeout') || type === 'send-error') {
+      else if ((typeof KISSTIME_FIRMWARE === 'undefined' && type === 'timeout') || type === ON_SEND_ERROR) {
         if (pending && pending.id === event.requestId) {
-          failPoll(type, typeof KISSTIME_FIRMWARE !== 'undefined' || type === 'send-error' ? (event as { message: string }).message : timeoutMessage);
+          if (typeof KISSTIME_FIRMWARE === 'undefined') failPoll(type, type === 'send-error' ? event.message : timeoutMessage);
+          else failPoll('send-error', (event as { message: string }).message);
         }
-      } else if (type === 'dns' || type === 'dns-error') {
+      } else if (type === ON_DNS || type === ON_DNS_ERROR) {
         // Only the answer for the name being looked up counts; a late one is ignored.
         if (phase === RESOLVING && event.host === servers[serverIndex].host) {
-          if (type === 'dns') onDns(event.addresses, event.ttlS);
+          if (type === ON_DNS) onDns(event.addresses, event.ttlS);
           else onDnsError(event.message);
         }
-      } else if (type === 'clock-stepped') shiftFilter(filter, event.stepS);
+      } else if (type === ON_CLOCK_STEPPED) shiftFilter(filter, event.stepS);
       else if (typeof KISSTIME_FIRMWARE === 'undefined' && type === 'sync-now') onSyncNow();
       // Deadlines that pass without an event: an unanswered request, a resolver that never answers.
       if (now >= deadlineMs) {
@@ -526,7 +549,7 @@ export class Scheduler {
         else if (phase === RESOLVING) onDnsError(typeof KISSTIME_FIRMWARE === 'undefined' ? 'resolver did not answer' : timeoutMessage);
       }
       pollIfDue();
-      emit({ type: 'wake', atMs: wakeAtMs() });
+      emit({ type: DO_WAKE, atMs: wakeAtMs() });
       return out;
     };
 
