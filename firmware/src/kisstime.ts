@@ -218,10 +218,9 @@ export function start(input?: FirmwareConfig): Kisstime {
       const offsetS = scheduler.offsetS(monoMs());
       return offsetS === null ? null : getTime() + offsetS;
     },
+    // The wake timer is left to run out: whatever it feeds is dropped once the handle is no longer alive.
     stop: () => {
       alive = false;
-      if (timer) clearTimeout(timer as ReturnType<typeof setTimeout>);
-      timer = null;
       closeSocket();
     },
   };

@@ -73,8 +73,16 @@ export interface ReplyInput {
   t4: NtpTimestamp;
 }
 
+/**
+ * Verdict kinds as the board spells them: the names in Node builds, small numbers in the firmware build, where only
+ * the scheduler reads them (as with its event and decision types, src/core/scheduler.ts).
+ */
+export const VERDICT_REJECT = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'reject' : 0) as 'reject';
+export const VERDICT_KISS = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'kiss' : 1) as 'kiss';
+const VERDICT_SAMPLE = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'sample' : 2) as 'sample';
+
 /** The board's one reject: it never reads the reason (the scheduler reports rejects only outside the firmware). */
-const REJECTED = { kind: 'reject' } as Verdict;
+const REJECTED = { kind: VERDICT_REJECT } as Verdict;
 
 function reject(reason: RejectReason): Verdict {
   return typeof KISSTIME_FIRMWARE === 'undefined' ? { kind: 'reject', reason: reason } : REJECTED;
@@ -104,7 +112,7 @@ export function judgeReply(pending: PendingRequest | null, reply: ReplyInput, wi
   const stratum = b[1];
   if (stratum === 0) {
     const code = refIdAsciiAt(b, 12);
-    return { kind: 'kiss', code: code, action: classifyKiss(code), poll: signedByte(b[2]) };
+    return { kind: VERDICT_KISS, code: code, action: classifyKiss(code), poll: signedByte(b[2]) };
   }
 
   if (b[0] >> 6 === LEAP_UNSYNCHRONISED) return reject('unsynchronised');
@@ -152,5 +160,5 @@ export function judgeReply(pending: PendingRequest | null, reply: ReplyInput, wi
   od.stratum = stratum;
   od.host = pending.host;
   od.address = pending.address;
-  return { kind: 'sample', sample: od };
+  return { kind: VERDICT_SAMPLE, sample: od };
 }

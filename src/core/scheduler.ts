@@ -6,7 +6,7 @@
 // the Espruino bundle, and local names minify to one letter where every this.field would cost five bytes more
 // on each of its hundreds of uses (firmware/README.md "Size").
 
-import { Endpoint, judgeReply, PendingRequest, RejectReason, Sample } from './accept';
+import { Endpoint, judgeReply, PendingRequest, RejectReason, Sample, VERDICT_KISS, VERDICT_REJECT } from './accept';
 import { encodeRequest, makeNonce } from './codec';
 import { ClientConfig, isIpAddress } from './config';
 import { addToFilter, bestInFilter, createFilter, FilterEntry, shiftFilter } from './filter';
@@ -268,9 +268,9 @@ export class Scheduler {
 
     /** The reason (an index into PERSIST_REASONS) is for the Node adapters' logs; the board only writes the snapshot. */
     const persist = (reason: number): void => {
-      const d = { type: DO_PERSIST, snapshot: snapshot(now) } as Extract<Decision, { type: 'persist' }>;
-      if (typeof KISSTIME_FIRMWARE === 'undefined') d.reason = PERSIST_REASONS[reason];
-      emit(d);
+      emit(typeof KISSTIME_FIRMWARE === 'undefined'
+        ? { type: DO_PERSIST, reason: PERSIST_REASONS[reason], snapshot: snapshot(now) }
+        : { type: DO_PERSIST, snapshot: snapshot(now) } as Extract<Decision, { type: 'persist' }>);
     };
 
     /** Waits the interval, with jitter, before the next poll; returns the wait. */
@@ -306,15 +306,12 @@ export class Scheduler {
       phase = WAITING;
     };
 
-    const backoff = (cause: FailCause, address: string, retryInS: number, message: string): void => {
-      emit({ type: DO_BACKOFF, cause: cause, host: servers[serverIndex].host, address: address, failures: failures, retryInS: retryInS, message: message });
-    };
-
     /** The request in flight failed: it went to the current target, which DNS cannot move while it is in flight. */
     const failPoll = (cause: FailCause, message: string): void => {
       settle();
       servers[serverIndex].failedSinceResolve = true;
-      backoff(cause, sentSlot.address, waitJittered(backoffS(++failures, minS, maxS)), message);
+      const retryInS = waitJittered(backoffS(++failures, minS, maxS));
+      emit({ type: DO_BACKOFF, cause: cause, host: servers[serverIndex].host, address: sentSlot.address, failures: failures, retryInS: retryInS, message: message });
       advance();
       persist(BACKOFF);
     };
@@ -366,12 +363,12 @@ export class Scheduler {
       // Typed as present: judgeReply rejects a reply when there is none, and nothing else happens then.
       const p = (pending && pending.id === event.requestId ? pending : null) as PendingRequest;
       const verdict = judgeReply(p, event, c.timeoutS * 1000, c.maxRootDistanceS);
-      if (verdict.kind === 'reject') {
+      if (verdict.kind === VERDICT_REJECT) {
         if (typeof KISSTIME_FIRMWARE === 'undefined') emit({ type: 'reject', reason: verdict.reason, host: p ? p.host : '', address: event.from.address, port: event.from.port });
         return;
       }
       const slot = sentSlot;
-      if (verdict.kind === 'kiss') {
+      if (verdict.kind === VERDICT_KISS) {
         const action = verdict.action;
         const code = verdict.code;
         const hold = action === 'hold';
