@@ -106,16 +106,18 @@ interface ServerSlot {
   resolvedAtMs: number;
   ttlUntilMs: number;
   dnsErrorAtMs: number;
-  failedSinceResolve: boolean;
+  /** Set when a poll fails, cleared by a sample; unset until then. */
+  failedSinceResolve?: boolean;
 }
 
-// Phases as small numbers inside; status() reports them by name (PHASES[phase]).
-const IDLE = 0;
-const WAITING = 1;
-const RESOLVING = 2;
-const IN_FLIGHT = 3;
+// Phases as small numbers inside; status() reports them by name (PHASES[phase]). The order matters: WAITING is 0,
+// the two phases with a deadline come next, and the two with no wake at all last (wakeAtMs, pollIfDue).
+const WAITING = 0;
+const RESOLVING = 1;
+const IN_FLIGHT = 2;
+const IDLE = 3;
 const STOPPED = 4;
-const PHASES: Phase[] = ['idle', 'waiting', 'resolving', 'in-flight', 'stopped'];
+const PHASES: Phase[] = ['waiting', 'resolving', 'in-flight', 'idle', 'stopped'];
 
 /** A time before every other, so that "at least FLOOR_S after it" needs no special case for "never". */
 const NEVER = -Infinity;
@@ -204,7 +206,6 @@ export class Scheduler {
       resolvedAtMs: NEVER,
       ttlUntilMs: 0,
       dnsErrorAtMs: NEVER,
-      failedSinceResolve: false,
     }));
 
     const isHeld = (slot: AddressSlot): boolean => holds.some((h) => h.a === slot.address && h.p === slot.port);
@@ -221,19 +222,19 @@ export class Scheduler {
     };
 
     const wakeAtMs = (): number | null => {
-      return phase === IDLE || phase === STOPPED ? null : (phase === WAITING ? nextPollMs : deadlineMs);
+      return phase > IN_FLIGHT ? null : (phase ? deadlineMs : nextPollMs);
     };
 
     const resolveAllowedAtMs = (server: ServerSlot): number => {
       // A name whose every address refused us is worth a fresh look only hourly (pools rotate addresses).
-      const allHeld = server.addresses.length > 0 && firstUsable(server, 0) === server.addresses.length;
+      const allHeld = server.addresses.length > 0 && server.addresses.every(isHeld);
       return max(server.ttlUntilMs, server.failedSinceResolve || allHeld ? server.resolvedAtMs + DNS_RETRY_AFTER_FAILURE_S * 1000 : NEVER,
         server.dnsErrorAtMs + DNS_RETRY_AFTER_FAILURE_S * 1000);
     };
 
     /** Stops for good when every server has refused us (no usable address, no name that may resolve to a new one). */
     const stopIfHopeless = (): boolean => {
-      if (servers.some((server) => server.isName || firstUsable(server, 0) < server.addresses.length)) return false;
+      if (!servers.every((server) => !server.isName && server.addresses.every(isHeld))) return false;
       if (phase !== STOPPED) {
         phase = STOPPED;
         if (typeof KISSTIME_FIRMWARE === 'undefined') stoppedReason = ALL_REFUSED;
@@ -361,7 +362,7 @@ export class Scheduler {
 
     const onReply = (event: Extract<SchedulerEvent, { type: 'reply' }>): void => {
       // Typed as present: judgeReply rejects a reply when there is none, and nothing else happens then.
-      const p = (pending && pending.id === event.requestId ? pending : null) as PendingRequest;
+      const p = (pending && pending.id === event.requestId && pending) as PendingRequest;
       const verdict = judgeReply(p, event, c.timeoutS * 1000, c.maxRootDistanceS);
       if (verdict.kind === VERDICT_REJECT) {
         if (typeof KISSTIME_FIRMWARE === 'undefined') emit({ type: 'reject', reason: verdict.reason, host: p ? p.host : '', address: event.from.address, port: event.from.port });
@@ -474,7 +475,8 @@ export class Scheduler {
     };
 
     const pollIfDue = (): void => {
-      if (phase !== WAITING || now < nextPollMs) return;
+      // Any phase but WAITING (0) has nothing to poll.
+      if (phase || now < nextPollMs) return;
       let slot = currentTarget();
       const server = servers[serverIndex];
       if (server.isName && (server.addresses.length === 0 || now >= server.ttlUntilMs) && now >= resolveAllowedAtMs(server)) {
