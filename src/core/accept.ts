@@ -111,7 +111,9 @@ export function judgeReply(pending: PendingRequest | null, reply: ReplyInput, wi
   // Only a reply that echoes our nonce may kiss us; its timestamps are never time.
   const stratum = b[1];
   if (stratum === 0) {
-    const code = refIdAsciiAt(b, 12);
+    // The board takes the four bytes as they are (what it reads of a code is DENY, RSTR, RATE and a leading X, all
+    // printable); Node builds end it at a NUL and show unprintables as '?' for their logs and status.
+    const code = typeof KISSTIME_FIRMWARE === 'undefined' ? refIdAsciiAt(b, 12) : String.fromCharCode(b[12], b[13], b[14], b[15]);
     return { kind: VERDICT_KISS, code: code, action: classifyKiss(code), poll: signedByte(b[2]) };
   }
 

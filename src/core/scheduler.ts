@@ -186,7 +186,7 @@ export class Scheduler {
     let now = 0;
     let out: Decision[] = [];
     const restored = restoreSnapshot(saved, c.servers);
-    let restoredSnapshot = restored.snapshot;
+    const restoredSnapshot = restored.snapshot;
     const holds: Hold[] = restoredSnapshot ? restoredSnapshot.holds : [];
     let failures = restoredSnapshot ? restoredSnapshot.f : 0;
 
@@ -331,8 +331,8 @@ export class Scheduler {
       const startupMs = (c.startupDelayMinS + random() * (c.startupDelayMaxS - c.startupDelayMinS)) * 1000;
       nextPollMs = now + startupMs;
       if (typeof KISSTIME_FIRMWARE === 'undefined') startupUntilMs = nextPollMs;
+      // Runs once: nothing ever returns the phase to IDLE.
       const s = restoredSnapshot;
-      restoredSnapshot = null;
       if (s) {
         // Time while powered off is assumed to be zero: every wait resumes where it was saved.
         if (s.z >= 0) lastSendMs = now - s.z * 1000;
