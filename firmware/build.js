@@ -73,6 +73,13 @@ const KEEP_PROPS = [
   'createSocket', 'send', 'close', 'size', 'readJSON', 'writeJSON', 'getHostByName', 'toString', 'toUint8Array', 'CRC32', 'srand', 'hwRand',
 ];
 
+/**
+ * Built-in property names that the bundle uses only on its own objects (the message of an event or a decision; an
+ * Error's is never read: errors are turned into text with String()), so they are shortened like any other. The
+ * build refuses a bundle that reads one of them from anything but an event or a decision (assertOwnUse).
+ */
+const MANGLED_BUILTINS = ['message'];
+
 /** Every property name of the built-ins the bundle could touch: never renamed. */
 function builtinNames() {
   const names = new Set();
@@ -80,6 +87,7 @@ function builtinNames() {
     Function.prototype, RegExp.prototype, Date, Date.prototype, Error.prototype, Uint8Array, Uint8Array.prototype,
     Object.getPrototypeOf(Uint8Array.prototype), Promise.prototype, console];
   objects.forEach((o) => Object.getOwnPropertyNames(o).forEach((n) => names.add(n)));
+  MANGLED_BUILTINS.forEach((n) => names.delete(n));
   return names;
 }
 
@@ -143,6 +151,14 @@ function squeeze(code) {
   return result.code + '\n';
 }
 
+/** The readable bundle reads the MANGLED_BUILTINS only from an event or a decision (named event or d). */
+function assertOwnUse(code) {
+  MANGLED_BUILTINS.forEach((n) => {
+    const foreign = (code.match(new RegExp(`[\\w$]+\\.${n}\\b`, 'g')) || []).filter((read) => !/^(event|d)\./.test(read));
+    if (foreign.length > 0) throw new Error(`build: ${foreign.join(', ')}: ${n} is shortened in the bundle, so it must not be read from a built-in object`);
+  });
+}
+
 function assertSubset(name, code) {
   const problems = checkEspruinoSubset(code);
   if (problems.length > 0) {
@@ -169,6 +185,7 @@ async function build(options = {}) {
   });
   const readableCode = banner + toEspruinoModule(esm);
   const minifiedCode = squeeze(toEspruinoModule(minified.code));
+  assertOwnUse(readableCode);
   assertSubset('kisstime.js', readableCode);
   assertSubset('kisstime.min.js', minifiedCode);
   if (options.write !== false) {
