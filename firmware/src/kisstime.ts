@@ -7,6 +7,7 @@
 
 import { checkClientConfig, ClientConfigInput, isIpAddress } from '../../src/core/config';
 import { parseDurationS } from '../../src/core/duration';
+import { DNS_RETRY_AFTER_FAILURE_S } from '../../src/core/policy';
 import {
   Decision, ON_CLOCK_STEPPED, ON_DNS, ON_DNS_ERROR, ON_REPLY, ON_SEND_ERROR, ON_START, ON_TICK, Scheduler, SchedulerEvent,
 } from '../../src/core/scheduler';
@@ -44,8 +45,11 @@ export interface Kisstime {
 
 const STATE_FILE = 'kisstime.state';
 const CONFIG_FILE = 'kisstime.cfg';
-/** Espruino's resolver reports no TTL: an address is kept this long before the name is looked up again. */
-const ASSUMED_TTL_S = 3600;
+/**
+ * Espruino's resolver reports no TTL: an address is kept this long before the name is looked up again. The core's
+ * firmware build counts on it being the hourly retry after a failure (src/core/scheduler.ts, resolveAllowedAtMs).
+ */
+const ASSUMED_TTL_S = DNS_RETRY_AFTER_FAILURE_S;
 
 /** An event before later() stamps it with the time. */
 type Unstamped<E> = E extends unknown ? Omit<E, 'nowMs'> : never;

@@ -103,7 +103,8 @@ interface ServerSlot {
   isName: boolean;
   addresses: AddressSlot[];
   /** When the name was last resolved, or its lookup last failed (NEVER if not yet). */
-  resolvedAtMs: number;
+  /** Unset in the firmware build, which has no use for it (resolveAllowedAtMs). */
+  resolvedAtMs?: number;
   ttlUntilMs: number;
   dnsErrorAtMs: number;
   /** Set when a poll fails, cleared by a sample; unset until then. */
@@ -203,7 +204,6 @@ export class Scheduler {
       port: spec.port,
       isName: !isIpAddress(spec.host),
       addresses: isIpAddress(spec.host) ? [newSlot(spec.host, spec.port)] : [],
-      resolvedAtMs: NEVER,
       ttlUntilMs: 0,
       dnsErrorAtMs: NEVER,
     }));
@@ -226,10 +226,14 @@ export class Scheduler {
     };
 
     const resolveAllowedAtMs = (server: ServerSlot): number => {
-      // A name whose every address refused us is worth a fresh look only hourly (pools rotate addresses).
+      const afterDnsError = server.dnsErrorAtMs + DNS_RETRY_AFTER_FAILURE_S * 1000;
+      // On the board every answer comes with a TTL of DNS_RETRY_AFTER_FAILURE_S (its adapter assumes one), so the
+      // TTL alone already waits as long as the rule below: the board is built without it.
+      if (typeof KISSTIME_FIRMWARE !== 'undefined') return max(server.ttlUntilMs, afterDnsError);
+      // A name whose every address refused us, or that failed since, is worth a fresh look only hourly (pools rotate addresses).
       const allHeld = server.addresses.length > 0 && server.addresses.every(isHeld);
-      return max(server.ttlUntilMs, server.failedSinceResolve || allHeld ? server.resolvedAtMs + DNS_RETRY_AFTER_FAILURE_S * 1000 : NEVER,
-        server.dnsErrorAtMs + DNS_RETRY_AFTER_FAILURE_S * 1000);
+      const resolvedAtMs = server.resolvedAtMs === undefined ? NEVER : server.resolvedAtMs;
+      return max(server.ttlUntilMs, server.failedSinceResolve || allHeld ? resolvedAtMs + DNS_RETRY_AFTER_FAILURE_S * 1000 : NEVER, afterDnsError);
     };
 
     /** Stops for good when every server has refused us (no usable address, no name that may resolve to a new one). */
@@ -310,7 +314,7 @@ export class Scheduler {
     /** The request in flight failed: it went to the current target, which DNS cannot move while it is in flight. */
     const failPoll = (cause: FailCause, message: string): void => {
       settle();
-      servers[serverIndex].failedSinceResolve = true;
+      if (typeof KISSTIME_FIRMWARE === 'undefined') servers[serverIndex].failedSinceResolve = true;
       const retryInS = waitJittered(backoffS(++failures, minS, maxS));
       emit({ type: DO_BACKOFF, cause: cause, host: servers[serverIndex].host, address: sentSlot.address, failures: failures, retryInS: retryInS, message: message });
       advance();
@@ -401,7 +405,7 @@ export class Scheduler {
 
       settle();
       failures = 0;
-      servers[serverIndex].failedSinceResolve = false;
+      if (typeof KISSTIME_FIRMWARE === 'undefined') servers[serverIndex].failedSinceResolve = false;
       const sample = verdict.sample;
       const previous = bestInFilter(filter, now);
       addToFilter(filter, { offsetS: sample.offsetS, delayS: sample.delayS, atMs: now });
@@ -431,18 +435,24 @@ export class Scheduler {
         return;
       }
       const server = servers[serverIndex];
-      const current = server.addresses[addressIndex];
-      const next: AddressSlot[] = [];
-      // The board's resolver answers with one address.
-      for (var i = 0; i < addresses.length && (typeof KISSTIME_FIRMWARE !== 'undefined' || next.length < MAX_ADDRESSES_PER_SERVER); i++) {
-        next.push(findSlot(server.addresses, addresses[i], server.port) || newSlot(addresses[i], server.port));
+      const known = server.addresses;
+      const reuse = (address: string): AddressSlot => findSlot(known, address, server.port) || newSlot(address, server.port);
+      if (typeof KISSTIME_FIRMWARE !== 'undefined') {
+        // The board's resolver answers with one address, so the cursor is on it; its adapter always passes the TTL
+        // it assumes.
+        server.addresses = [reuse(addresses[0])];
+        addressIndex = 0;
+        server.ttlUntilMs = now + ttlS * 1000;
+      } else {
+        const current = known[addressIndex];
+        const next: AddressSlot[] = [];
+        for (var i = 0; i < addresses.length && next.length < MAX_ADDRESSES_PER_SERVER; i++) next.push(reuse(addresses[i]));
+        server.addresses = next;
+        server.resolvedAtMs = now;
+        server.ttlUntilMs = now + (ttlS > 0 ? ttlS : 0) * 1000;
+        addressIndex = max(0, next.indexOf(current));
       }
-      server.addresses = next;
-      server.resolvedAtMs = now;
-      // The board's adapter always passes its assumed TTL.
-      server.ttlUntilMs = now + (typeof KISSTIME_FIRMWARE !== 'undefined' || ttlS > 0 ? ttlS : 0) * 1000;
       server.dnsErrorAtMs = NEVER;
-      addressIndex = max(0, next.indexOf(current));
       phase = WAITING;
     };
 
