@@ -12,7 +12,7 @@ import { ClientConfig, isIpAddress } from './config';
 import { addToFilter, bestInFilter, createFilter, FilterEntry, shiftFilter } from './filter';
 import { intervalAfterRate, KissAction } from './kiss';
 import {
-  backoffS, DNS_RETRY_AFTER_FAILURE_S, DNS_TIMEOUT_S, FLOOR_S, jittered, MAX_ADDRESSES_PER_SERVER, MAX_HOLDS, OFFSET_JUMP_S,
+  backoffS, DNS_RETRY_AFTER_FAILURE_S, DNS_TIMEOUT_S, FLOOR_S, jittered, MAX_ADDRESSES_PER_SERVER, MAX_HOLDS, maxOf as max, minOf as min, OFFSET_JUMP_S,
 } from './policy';
 import { Hold, restoreSnapshot, SCHEMA_VERSION, SlotState, StateSnapshot } from './state';
 import { NtpTimestamp } from './timestamp';
@@ -122,9 +122,6 @@ const PHASES: Phase[] = ['waiting', 'resolving', 'in-flight', 'idle', 'stopped']
 
 /** A time before every other, so that "at least FLOOR_S after it" needs no special case for "never". */
 const NEVER = -Infinity;
-// Shorter to call than Math.max in the minified bundle, where they appear dozens of times.
-const max = Math.max;
-const min = Math.min;
 
 // The board's messages are short (its handlers get the cause and the server beside them).
 const ALL_REFUSED = typeof KISSTIME_FIRMWARE === 'undefined' ? 'every configured server has refused us (DENY/RSTR)' : 'all servers refused';
@@ -210,12 +207,6 @@ export class Scheduler {
 
     const isHeld = (slot: AddressSlot): boolean => holds.some((h) => h.a === slot.address && h.p === slot.port);
 
-    /** The first address of the server that has not refused us, from index from on; its length if none. */
-    const firstUsable = (server: ServerSlot, from: number): number => {
-      while (from < server.addresses.length && isHeld(server.addresses[from])) from++;
-      return from;
-    };
-
     const currentTarget = (): AddressSlot | null => {
       const slot = servers[serverIndex].addresses[addressIndex];
       return slot && !isHeld(slot) ? slot : null;
@@ -292,7 +283,8 @@ export class Scheduler {
       addressIndex++;
       for (var step = 0; step <= servers.length; step++) {
         const server = servers[serverIndex];
-        addressIndex = firstUsable(server, addressIndex);
+        // The first address of this server that has not refused us, from the cursor on.
+        while (addressIndex < server.addresses.length && isHeld(server.addresses[addressIndex])) addressIndex++;
         if (addressIndex < server.addresses.length || (server.isName && server !== fromServer && now >= resolveAllowedAtMs(server))) break;
         serverIndex = (serverIndex + 1) % servers.length;
         addressIndex = 0;
