@@ -47,8 +47,8 @@ export function minIntervalFloorS(host: string, lanServer: boolean): number {
 export function backoffS(failures: number, minIntervalS: number, maxIntervalS: number): number {
   // The firmware's config is always validated, so its minimum is never under the floor.
   let wait = typeof KISSTIME_FIRMWARE === 'undefined' && minIntervalS < MIN_INTERVAL_FLOOR_S ? MIN_INTERVAL_FLOOR_S : minIntervalS;
-  for (var i = 1; i < failures && wait < maxIntervalS; i++) wait *= 2;
-  return wait > maxIntervalS ? maxIntervalS : wait;
+  for (var n = failures; --n > 0 && wait < maxIntervalS;) wait *= 2;
+  return minOf(wait, maxIntervalS);
 }
 
 export function jittered(seconds: number, random: () => number): number {

@@ -352,7 +352,7 @@ export class Scheduler {
         nextPollMs = max(nextPollMs, lastSendMs + minS * 1000 + startupMs, s.f > 0 ? now + s.w * 1000 + startupMs : NEVER);
       }
       // After a restore, the saved holds may rule out the first address.
-      if (!currentTarget() && !(servers[0].isName && servers[0].addresses.length === 0)) advance(true);
+      if (!currentTarget() && !(servers[0].isName && !servers[0].addresses.length)) advance(true);
       stopIfHopeless();
     };
 
@@ -400,7 +400,12 @@ export class Scheduler {
       if (typeof KISSTIME_FIRMWARE === 'undefined') servers[serverIndex].failedSinceResolve = false;
       const sample = verdict.sample;
       const previous = bestInFilter(filter, now);
-      addToFilter(filter, { offsetS: sample.offsetS, delayS: sample.delayS, atMs: now });
+      if (typeof KISSTIME_FIRMWARE === 'undefined') addToFilter(filter, { offsetS: sample.offsetS, delayS: sample.delayS, atMs: now });
+      else {
+        // The board files the sample itself: nothing else holds on to it once its adapter has read it.
+        (sample as Sample & FilterEntry).atMs = now;
+        addToFilter(filter, sample as Sample & FilterEntry);
+      }
       const oldInterval = slot.intervalS;
       if (previous) {
         // "As performance permits": lengthen while samples agree, shorten when the clock runs away.
@@ -481,7 +486,7 @@ export class Scheduler {
       if (phase || now < nextPollMs) return;
       let slot = currentTarget();
       const server = servers[serverIndex];
-      if (server.isName && (server.addresses.length === 0 || now >= server.ttlUntilMs) && now >= resolveAllowedAtMs(server)) {
+      if (server.isName && (!server.addresses.length || now >= server.ttlUntilMs) && now >= resolveAllowedAtMs(server)) {
         phase = RESOLVING;
         deadlineMs = now + DNS_TIMEOUT_S * 1000;
         emit({ type: DO_RESOLVE, host: server.host });
