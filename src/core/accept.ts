@@ -3,6 +3,7 @@
 
 import { HEADER_BYTES, LEAP_UNSYNCHRONISED, readU32, refIdAsciiAt, refIdToString, signedByte } from './codec';
 import { classifyKiss, KissAction } from './kiss';
+import { maxOf } from './policy';
 import { shortFormatToSeconds } from './short-format';
 import { NtpTimestamp, offsetAndDelayOf } from './timestamp';
 
@@ -75,14 +76,13 @@ export interface ReplyInput {
 
 /**
  * Verdict kinds as the board spells them: the names in Node builds, small numbers in the firmware build, where only
- * the scheduler reads them (as with its event and decision types, src/core/scheduler.ts).
+ * the scheduler reads them (as with its event and decision types, src/core/scheduler.ts). A reject is null there.
  */
-export const VERDICT_REJECT = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'reject' : 0) as 'reject';
 export const VERDICT_KISS = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'kiss' : 1) as 'kiss';
 const VERDICT_SAMPLE = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'sample' : 2) as 'sample';
 
-/** The board's one reject: it never reads the reason (the scheduler reports rejects only outside the firmware). */
-const REJECTED = { kind: VERDICT_REJECT } as Verdict;
+/** The board's one reject, null: it never reads the reason (the scheduler reports rejects only outside the firmware). */
+const REJECTED = null as unknown as Verdict;
 
 function reject(reason: RejectReason): Verdict {
   return typeof KISSTIME_FIRMWARE === 'undefined' ? { kind: 'reject', reason: reason } : REJECTED;
@@ -133,7 +133,7 @@ export function judgeReply(pending: PendingRequest | null, reply: ReplyInput, wi
   const od = offsetAndDelayOf(t1.s, t1.f, s2, f2, s3, f3, t4.s, t4.f) as Sample;
   const delayS = od.delayS;
   // Root delay / 2 + root dispersion, both raw 16.16, converted once.
-  const rootDistanceS = shortFormatToSeconds(readU32(b, 4) / 2 + readU32(b, 8)) + (delayS > 0 ? delayS / 2 : 0);
+  const rootDistanceS = shortFormatToSeconds(readU32(b, 4) / 2 + readU32(b, 8)) + maxOf(delayS, 0) / 2;
   if (rootDistanceS > maxRootDistanceS) return reject('root-distance');
 
   // The Node adapters' status and the server's upstream reference read all of it.

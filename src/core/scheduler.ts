@@ -6,13 +6,13 @@
 // the Espruino bundle, and local names minify to one letter where every this.field would cost five bytes more
 // on each of its hundreds of uses (firmware/README.md "Size").
 
-import { Endpoint, judgeReply, PendingRequest, RejectReason, Sample, VERDICT_KISS, VERDICT_REJECT } from './accept';
+import { Endpoint, judgeReply, PendingRequest, RejectReason, Sample, Verdict, VERDICT_KISS } from './accept';
 import { encodeRequest, makeNonce } from './codec';
 import { ClientConfig, isIpAddress } from './config';
 import { addToFilter, bestInFilter, createFilter, FilterEntry, shiftFilter } from './filter';
 import { intervalAfterRate, KissAction } from './kiss';
 import {
-  backoffS, DNS_RETRY_AFTER_FAILURE_S, DNS_TIMEOUT_S, FLOOR_S, jittered, MAX_ADDRESSES_PER_SERVER, MAX_HOLDS, maxOf as max, minOf as min, OFFSET_JUMP_S,
+  backoffS, DNS_RETRY_AFTER_FAILURE_S, DNS_TIMEOUT_S, FLOOR_S, jittered, MAX_ADDRESSES_PER_SERVER, MAX_HOLDS, maxOf as max, minOf as min, OFFSET_JUMP_S, roundOf,
 } from './policy';
 import { Hold, restoreSnapshot, SCHEMA_VERSION, SlotState, StateSnapshot } from './state';
 import { NtpTimestamp } from './timestamp';
@@ -142,7 +142,7 @@ function findSlot(slots: AddressSlot[], address: string, port: number): AddressS
 
 /** Whole seconds from then to now, -1 for never. */
 function sinceS(nowMs: number, thenMs: number): number {
-  return thenMs > NEVER ? max(0, Math.round((nowMs - thenMs) / 1000)) : -1;
+  return thenMs > NEVER ? max(0, roundOf((nowMs - thenMs) / 1000)) : -1;
 }
 
 export class Scheduler {
@@ -207,9 +207,10 @@ export class Scheduler {
 
     const isHeld = (slot: AddressSlot): boolean => holds.some((h) => h.a === slot.address && h.p === slot.port);
 
-    const currentTarget = (): AddressSlot | null => {
+    /** The address the cursor is on, unless it refused us (then false or undefined). */
+    const currentTarget = (): AddressSlot | false | undefined => {
       const slot = servers[serverIndex].addresses[addressIndex];
-      return slot && !isHeld(slot) ? slot : null;
+      return slot && !isHeld(slot) && slot;
     };
 
     const wakeAtMs = (): number | null => {
@@ -242,7 +243,7 @@ export class Scheduler {
       const slots: SlotState[] = [];
       servers.forEach((server) => {
         server.addresses.forEach((a) => {
-          slots.push({ h: server.host, a: a.address, p: a.port, i: Math.round(a.intervalS), r: Math.round(a.rateFloorS), z: sinceS(nowMs, a.lastSendMs) });
+          slots.push({ h: server.host, a: a.address, p: a.port, i: roundOf(a.intervalS), r: roundOf(a.rateFloorS), z: sinceS(nowMs, a.lastSendMs) });
         });
       });
       const s = {
@@ -360,8 +361,11 @@ export class Scheduler {
       // Typed as present: judgeReply rejects a reply when there is none, and nothing else happens then.
       const p = (pending && pending.id === event.requestId && pending) as PendingRequest;
       const verdict = judgeReply(p, event, c.timeoutS * 1000, c.maxRootDistanceS);
-      if (verdict.kind === VERDICT_REJECT) {
-        if (typeof KISSTIME_FIRMWARE === 'undefined') emit({ type: 'reject', reason: verdict.reason, host: p ? p.host : '', address: event.from.address, port: event.from.port });
+      // The board's judgeReply gives null for a reject.
+      if (typeof KISSTIME_FIRMWARE !== 'undefined' ? !verdict : verdict.kind === 'reject') {
+        if (typeof KISSTIME_FIRMWARE === 'undefined' && verdict.kind === 'reject') {
+          emit({ type: 'reject', reason: verdict.reason, host: p ? p.host : '', address: event.from.address, port: event.from.port });
+        }
         return;
       }
       const slot = sentSlot;
@@ -398,7 +402,7 @@ export class Scheduler {
       settle();
       failures = 0;
       if (typeof KISSTIME_FIRMWARE === 'undefined') servers[serverIndex].failedSinceResolve = false;
-      const sample = verdict.sample;
+      const sample = (verdict as Extract<Verdict, { kind: 'sample' }>).sample;
       const previous = bestInFilter(filter, now);
       if (typeof KISSTIME_FIRMWARE === 'undefined') addToFilter(filter, { offsetS: sample.offsetS, delayS: sample.delayS, atMs: now });
       else {
