@@ -75,12 +75,9 @@ export interface ReplyInput {
 }
 
 /**
- * Verdict kinds as the board spells them: the names in Node builds, small numbers in the firmware build, where only
- * the scheduler reads them (as with its event and decision types, src/core/scheduler.ts). A reject is null there.
+ * On the board, where only the scheduler reads a verdict, a verdict has no kind: a reject is null, a kiss is told
+ * by its code, and anything else is a sample.
  */
-export const VERDICT_KISS = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'kiss' : 1) as 'kiss';
-const VERDICT_SAMPLE = (typeof KISSTIME_FIRMWARE === 'undefined' ? 'sample' : 2) as 'sample';
-
 /** The board's one reject, null: it never reads the reason (the scheduler reports rejects only outside the firmware). */
 const REJECTED = null as unknown as Verdict;
 
@@ -114,7 +111,9 @@ export function judgeReply(pending: PendingRequest | null, reply: ReplyInput, wi
     // The board takes the four bytes as they are (what it reads of a code is DENY, RSTR, RATE and a leading X, all
     // printable); Node builds end it at a NUL and show unprintables as '?' for their logs and status.
     const code = typeof KISSTIME_FIRMWARE === 'undefined' ? refIdAsciiAt(b, 12) : String.fromCharCode(b[12], b[13], b[14], b[15]);
-    return { kind: VERDICT_KISS, code: code, action: classifyKiss(code), poll: signedByte(b[2]) };
+    return typeof KISSTIME_FIRMWARE === 'undefined'
+      ? { kind: 'kiss', code: code, action: classifyKiss(code), poll: signedByte(b[2]) }
+      : { code: code, action: classifyKiss(code), poll: signedByte(b[2]) } as Verdict;
   }
 
   if (b[0] >> 6 === LEAP_UNSYNCHRONISED) return reject('unsynchronised');
@@ -162,5 +161,5 @@ export function judgeReply(pending: PendingRequest | null, reply: ReplyInput, wi
   od.stratum = stratum;
   od.host = pending.host;
   od.address = pending.address;
-  return { kind: VERDICT_SAMPLE, sample: od };
+  return { sample: od } as Verdict;
 }

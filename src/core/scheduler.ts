@@ -6,7 +6,7 @@
 // the Espruino bundle, and local names minify to one letter where every this.field would cost five bytes more
 // on each of its hundreds of uses (firmware/README.md "Size").
 
-import { Endpoint, judgeReply, PendingRequest, RejectReason, Sample, Verdict, VERDICT_KISS } from './accept';
+import { Endpoint, judgeReply, PendingRequest, RejectReason, Sample, Verdict } from './accept';
 import { encodeRequest, makeNonce } from './codec';
 import { ClientConfig, isIpAddress } from './config';
 import { addToFilter, bestInFilter, createFilter, FilterEntry, shiftFilter } from './filter';
@@ -369,9 +369,11 @@ export class Scheduler {
         return;
       }
       const slot = sentSlot;
-      if (verdict.kind === VERDICT_KISS) {
-        const action = verdict.action;
-        const code = verdict.code;
+      // The board's verdicts have no kind: a kiss is the one with a code.
+      if (typeof KISSTIME_FIRMWARE !== 'undefined' ? (verdict as { code?: string }).code : verdict.kind === 'kiss') {
+        const kiss = verdict as Extract<Verdict, { kind: 'kiss' }>;
+        const action = kiss.action;
+        const code = kiss.code;
         const hold = action === 'hold';
         const rate = action === 'slow-down';
         if (hold || rate) settle();
@@ -381,10 +383,14 @@ export class Scheduler {
           holds.push({ h: p.host, a: p.address, p: p.port, c: code });
         } else if (rate) {
           // The new floor is at least double the interval, and the interval never exceeds the maximum, so it rises to the floor.
-          slot.intervalS = slot.rateFloorS = intervalAfterRate(max(slot.intervalS, slot.rateFloorS), verdict.poll, maxS);
+          slot.intervalS = slot.rateFloorS = intervalAfterRate(max(slot.intervalS, slot.rateFloorS), kiss.poll, maxS);
           waitJittered(slot.intervalS);
         }
-        emit({ type: DO_KISS, code: code, action: action, host: p.host, address: p.address, port: p.port, intervalS: hold ? 0 : slot.intervalS });
+        const intervalS = hold ? 0 : slot.intervalS;
+        // The board's adapter reads no port here, and no host when sending, nor the wait after a sample.
+        emit(typeof KISSTIME_FIRMWARE === 'undefined'
+          ? { type: DO_KISS, code: code, action: action, host: p.host, address: p.address, port: p.port, intervalS: intervalS }
+          : { type: DO_KISS, code: code, action: action, host: p.host, address: p.address, intervalS: intervalS } as Decision);
         if (hold) {
           advance();
           // Another server may be asked at once (the global floor still applies); the refusing one never again.
@@ -421,7 +427,9 @@ export class Scheduler {
         lastSampleMs = now;
       }
       const best = bestInFilter(filter, now) as FilterEntry;
-      emit({ type: DO_SAMPLE, sample: sample, offsetS: best.offsetS, delayS: best.delayS, intervalS: slot.intervalS, nextInS: waitS });
+      emit(typeof KISSTIME_FIRMWARE === 'undefined'
+        ? { type: DO_SAMPLE, sample: sample, offsetS: best.offsetS, delayS: best.delayS, intervalS: slot.intervalS, nextInS: waitS }
+        : { type: DO_SAMPLE, sample: sample, offsetS: best.offsetS, delayS: best.delayS, intervalS: slot.intervalS } as Decision);
       const changed = slot.intervalS !== oldInterval;
       if (changed || now - lastSamplePersistMs >= slot.intervalS * 1000) {
         lastSamplePersistMs = now;
@@ -527,7 +535,9 @@ export class Scheduler {
       deadlineMs = now + c.timeoutS * 1000;
       phase = IN_FLIGHT;
       lastSendMs = slot.lastSendMs = now;
-      emit({ type: DO_SEND, requestId: id, host: server.host, address: slot.address, port: slot.port, bytes: encodeRequest(nonce) });
+      emit(typeof KISSTIME_FIRMWARE === 'undefined'
+        ? { type: DO_SEND, requestId: id, host: server.host, address: slot.address, port: slot.port, bytes: encodeRequest(nonce) }
+        : { type: DO_SEND, requestId: id, address: slot.address, port: slot.port, bytes: encodeRequest(nonce) } as Decision);
       // One write per boot is enough to keep a reboot loop to the floor even before any reply is saved.
       if (id === 1) persist(FIRST_SEND);
     };
