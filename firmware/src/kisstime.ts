@@ -68,7 +68,8 @@ export function start(input?: FirmwareConfig): Kisstime {
   copyInto(storage.readJSON(CONFIG_FILE, true), raw);
   const config = checkClientConfig(raw);
   const setClock = raw.setClock;
-  const stepAboveS = setClock === true ? 1 : (setClock ? parseDurationS(setClock) : 0);
+  // Off is an infinite threshold: no offset is above it.
+  const stepAboveS = setClock === true ? 1 : (setClock ? parseDurationS(setClock) : Infinity);
   if (!(stepAboveS >= 0)) throw new Error('setClock: expected true, false or seconds');
 
   let lookup: EspruinoWifi['getHostByName'];
@@ -143,9 +144,9 @@ export function start(input?: FirmwareConfig): Kisstime {
       };
       socket = s;
       s.on('message', (msg, rinfo) => {
-        const t4 = ntpFromUnixSeconds(getTime());
-        // Quoted: the minified bundle shortens unquoted property names, and rinfo is Espruino's.
-        later({ type: ON_REPLY, requestId: id, from: { address: rinfo['address'], port: rinfo['port'] }, bytes: E.toUint8Array(msg), t1: t1, t4: t4 });
+        // T4 first: the literal is evaluated in order. rinfo's fields are quoted: the minified bundle shortens
+        // unquoted property names, and rinfo is Espruino's.
+        later({ t4: ntpFromUnixSeconds(getTime()), type: ON_REPLY, requestId: id, from: { address: rinfo['address'], port: rinfo['port'] }, bytes: E.toUint8Array(msg), t1: t1 });
       });
       s.on('error', failed);
       // T1 is read just before the packet leaves; the request itself carries only the random nonce.
@@ -158,16 +159,15 @@ export function start(input?: FirmwareConfig): Kisstime {
     },
     // DO_RESOLVE
     (d) => {
-      const host = d.host;
-      (lookup as NonNullable<EspruinoWifi['getHostByName']>)(host, (ip) => {
+      (lookup as NonNullable<EspruinoWifi['getHostByName']>)(d.host, (ip) => {
         // Some ports report a failed lookup as 0.0.0.0 rather than undefined.
-        later(ip && isIpAddress(ip) && ip !== '0.0.0.0' ? { type: ON_DNS, host: host, addresses: [ip], ttlS: ASSUMED_TTL_S } : { type: ON_DNS_ERROR, host: host, message: 'lookup failed' });
+        later(ip && isIpAddress(ip) && ip !== '0.0.0.0' ? { type: ON_DNS, host: d.host, addresses: [ip], ttlS: ASSUMED_TTL_S } : { type: ON_DNS_ERROR, host: d.host, message: 'lookup failed' });
       });
     },
     // DO_SAMPLE
     (d) => {
       closeSocket();
-      const stepS = stepAboveS > 0 && Math.abs(d.offsetS) > stepAboveS ? d.offsetS : 0;
+      const stepS = Math.abs(d.offsetS) > stepAboveS ? d.offsetS : 0;
       if (stepS) {
         setTime(getTime() + stepS);
         steppedS += stepS;

@@ -433,7 +433,7 @@ export class Scheduler {
       const changed = slot.intervalS !== oldInterval;
       if (changed || now - lastSamplePersistMs >= slot.intervalS * 1000) {
         lastSamplePersistMs = now;
-        persist(changed ? INTERVAL : SAMPLE);
+        persist(typeof KISSTIME_FIRMWARE === 'undefined' && changed ? INTERVAL : SAMPLE);
       }
     };
 
