@@ -122,7 +122,12 @@ export function start(input?: FirmwareConfig): Kisstime {
   const later = (event: Unstamped<SchedulerEvent>): void => {
     setTimeout(() => {
       (event as SchedulerEvent).nowMs = monoMs();
-      if (alive) run(scheduler.handle(event as SchedulerEvent));
+      // Each decision is carried out by the entry of carry (below) for its type.
+      if (alive) {
+        scheduler.handle(event as SchedulerEvent).forEach((d) => {
+          (carry[d.type as unknown as number] as (d: Decision) => void)(d);
+        });
+      }
     }, 0);
   };
 
@@ -206,12 +211,6 @@ export function start(input?: FirmwareConfig): Kisstime {
       }, d.atMs - monoMs());
     },
   ];
-
-  const run = (decisions: Decision[]): void => {
-    decisions.forEach((d) => {
-      (carry[d.type as unknown as number] as (d: Decision) => void)(d);
-    });
-  };
 
   const k: Kisstime = {
     on: (event, fn) => {
