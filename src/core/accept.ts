@@ -75,10 +75,10 @@ export interface ReplyInput {
 }
 
 /**
- * On the board, where only the scheduler reads a verdict, a verdict has no kind: a reject is null, a kiss is told
- * by its code, and anything else is a sample.
+ * On the board, where only the scheduler reads a verdict, a verdict has no kind: a reject is null (the board never
+ * reads the reason; the scheduler reports rejects only outside the firmware), a kiss is told by its code, and
+ * anything else is a sample.
  */
-/** The board's one reject, null: it never reads the reason (the scheduler reports rejects only outside the firmware). */
 const REJECTED = null as unknown as Verdict;
 
 function reject(reason: RejectReason): Verdict {
