@@ -62,8 +62,8 @@ const COMMON = {
  * and esbuild leaves quoted names alone.
  */
 const KEEP_PROPS = [
-  // state.ts snapshot, every schema
-  'v', 'f', 'w', 'z', 'holds', 'slots', 'last', 'h', 'a', 'p', 'i', 'r', 'c', 'o', 'd', 's', 'held', 'failures',
+  // state.ts snapshot, every schema (schema 1's 'held' and 'failures' are read with quotes)
+  'v', 'f', 'w', 'z', 'holds', 'slots', 'last', 'h', 'a', 'p', 'i', 'r', 'c', 'o', 'd', 's',
   // config input (ClientConfigInput, FirmwareConfig)
   'servers', 'minInterval', 'maxInterval', 'startupDelayMin', 'startupDelayMax', 'timeout', 'maxRootDistance',
   'lanServer', 'adminMinInterval', 'setClock',
@@ -73,6 +73,13 @@ const KEEP_PROPS = [
   'createSocket', 'send', 'close', 'size', 'readJSON', 'writeJSON', 'getHostByName', 'toString', 'toUint8Array', 'CRC32', 'srand', 'hwRand',
 ];
 
+/**
+ * Built-in property names that the bundle uses only on its own objects (the message of an event or a decision; an
+ * Error's is never read: errors are turned into text with String()), so they are shortened like any other. The
+ * build refuses a bundle that reads one of them from anything but an event or a decision (assertOwnUse).
+ */
+const MANGLED_BUILTINS = ['message'];
+
 /** Every property name of the built-ins the bundle could touch: never renamed. */
 function builtinNames() {
   const names = new Set();
@@ -80,6 +87,7 @@ function builtinNames() {
     Function.prototype, RegExp.prototype, Date, Date.prototype, Error.prototype, Uint8Array, Uint8Array.prototype,
     Object.getPrototypeOf(Uint8Array.prototype), Promise.prototype, console];
   objects.forEach((o) => Object.getOwnPropertyNames(o).forEach((n) => names.add(n)));
+  MANGLED_BUILTINS.forEach((n) => names.delete(n));
   return names;
 }
 
@@ -129,17 +137,26 @@ function toEspruinoModule(code) {
  * A second pass over esbuild's minified module: UglifyJS drops what esbuild keeps (closure variables that are
  * written but never read once the firmware flag has removed their readers, repeated property reads) and
  * renames top-level names. exports.* are properties, so the module's interface keeps its spelling.
- * inline: 2 because deeper inlining declares the inlined function's locals with a var at the end of the
+ * hoist_vars gathers each function's var declarations into one at its top (declared before any use, which Espruino
+ * needs anyway). inline: 2 because deeper inlining declares the inlined function's locals with a var at the end of the
  * caller, which Espruino (no hoisting) would resolve to an outer variable; the subset check refuses that.
  */
 function squeeze(code) {
   const result = uglify.minify(code, {
     toplevel: true,
-    compress: { passes: 3, pure_getters: true, keep_fargs: false, unsafe: true, hoist_funs: false, inline: 2 },
+    compress: { passes: 3, pure_getters: true, keep_fargs: false, unsafe: true, hoist_funs: false, hoist_vars: true, inline: 2 },
     mangle: { toplevel: true },
   });
   if (result.error) throw result.error;
   return result.code + '\n';
+}
+
+/** The readable bundle reads the MANGLED_BUILTINS only from an event or a decision (named event or d). */
+function assertOwnUse(code) {
+  MANGLED_BUILTINS.forEach((n) => {
+    const foreign = (code.match(new RegExp(`[\\w$]+\\.${n}\\b`, 'g')) || []).filter((read) => !/^(event|d)\./.test(read));
+    if (foreign.length > 0) throw new Error(`build: ${foreign.join(', ')}: ${n} is shortened in the bundle, so it must not be read from a built-in object`);
+  });
 }
 
 function assertSubset(name, code) {
@@ -168,6 +185,7 @@ async function build(options = {}) {
   });
   const readableCode = banner + toEspruinoModule(esm);
   const minifiedCode = squeeze(toEspruinoModule(minified.code));
+  assertOwnUse(readableCode);
   assertSubset('kisstime.js', readableCode);
   assertSubset('kisstime.min.js', minifiedCode);
   if (options.write !== false) {

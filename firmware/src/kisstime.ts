@@ -7,7 +7,10 @@
 
 import { checkClientConfig, ClientConfigInput, isIpAddress } from '../../src/core/config';
 import { parseDurationS } from '../../src/core/duration';
-import { Decision, Scheduler, SchedulerEvent } from '../../src/core/scheduler';
+import { DNS_RETRY_AFTER_FAILURE_S } from '../../src/core/policy';
+import {
+  Decision, ON_CLOCK_STEPPED, ON_DNS, ON_DNS_ERROR, ON_REPLY, ON_SEND_ERROR, ON_START, ON_TICK, Scheduler, SchedulerEvent,
+} from '../../src/core/scheduler';
 import { ntpFromUnixSeconds } from '../../src/core/timestamp';
 import type { DgramSocket, EspruinoE, EspruinoStorage, EspruinoWifi } from './espruino';
 
@@ -30,6 +33,9 @@ export interface FirmwareConfig extends ClientConfigInput {
 
 type Handler = (info: unknown) => void;
 
+/** What carries out one type of decision. */
+type Carry<T> = (d: Extract<Decision, { type: T }>) => void;
+
 export interface Kisstime {
   on(event: 'sync' | 'kiss' | 'error', fn: Handler): Kisstime;
   /** Corrected Unix time in seconds (like getTime()), or null before the first sample. */
@@ -39,8 +45,11 @@ export interface Kisstime {
 
 const STATE_FILE = 'kisstime.state';
 const CONFIG_FILE = 'kisstime.cfg';
-/** Espruino's resolver reports no TTL: an address is kept this long before the name is looked up again. */
-const ASSUMED_TTL_S = 3600;
+/**
+ * Espruino's resolver reports no TTL: an address is kept this long before the name is looked up again. The core's
+ * firmware build counts on it being the hourly retry after a failure (src/core/scheduler.ts, resolveAllowedAtMs).
+ */
+const ASSUMED_TTL_S = DNS_RETRY_AFTER_FAILURE_S;
 
 /** An event before later() stamps it with the time. */
 type Unstamped<E> = E extends unknown ? Omit<E, 'nowMs'> : never;
@@ -59,7 +68,8 @@ export function start(input?: FirmwareConfig): Kisstime {
   copyInto(storage.readJSON(CONFIG_FILE, true), raw);
   const config = checkClientConfig(raw);
   const setClock = raw.setClock;
-  const stepAboveS = setClock === true ? 1 : (setClock ? parseDurationS(setClock) : 0);
+  // Off is an infinite threshold: no offset is above it.
+  const stepAboveS = setClock === true ? 1 : (setClock ? parseDurationS(setClock) : Infinity);
   if (!(stepAboveS >= 0)) throw new Error('setClock: expected true, false or seconds');
 
   let lookup: EspruinoWifi['getHostByName'];
@@ -70,10 +80,10 @@ export function start(input?: FirmwareConfig): Kisstime {
     // No Wifi module on this board: only IP addresses can be used.
   }
   if (!lookup) {
-    for (var i = 0; i < config.servers.length; i++) {
+    config.servers.forEach((server, i) => {
       // A name must never reach dgram.send: a failed lookup in there becomes a broadcast on ESP8266.
-      if (!isIpAddress(config.servers[i].host)) throw new Error('servers[' + i + ']: no Wifi here: use an IP address');
-    }
+      if (!isIpAddress(server.host)) throw new Error('servers[' + i + ']: no Wifi here: use an IP address');
+    });
     console.log('kisstime: IP addresses only');
   }
 
@@ -112,28 +122,36 @@ export function start(input?: FirmwareConfig): Kisstime {
   const later = (event: Unstamped<SchedulerEvent>): void => {
     setTimeout(() => {
       (event as SchedulerEvent).nowMs = monoMs();
-      if (alive) run(scheduler.handle(event as SchedulerEvent));
+      // Each decision is carried out by the entry of carry (below) for its type.
+      if (alive) {
+        scheduler.handle(event as SchedulerEvent).forEach((d) => {
+          (carry[d.type as unknown as number] as (d: Decision) => void)(d);
+        });
+      }
     }, 0);
   };
 
   /**
-   * What to do with each kind of decision, by its type. The keys are quoted so that the minified bundle keeps them
-   * as the scheduler spells its types; so are the keys of what handlers receive.
+   * What to do with each kind of decision, indexed by its type: every type the firmware build of the scheduler
+   * makes (its reject, failover and deferred decisions are Node's), which on the board is the number DO_SEND ...
+   * DO_WAKE in src/core/scheduler.ts, in this order. The keys of what handlers receive are quoted so that the
+   * minified bundle keeps them.
    */
-  const carry: { [T in Decision['type']]?: (d: Extract<Decision, { type: T }>) => void } = {
+  const carry: [Carry<'send'>, Carry<'resolve'>, Carry<'sample'>, Carry<'kiss'>, Carry<'backoff'>, Carry<'stopped'>, Carry<'persist'>, Carry<'wake'>] = [
     // A closed socket reports nothing more, and the scheduler matches replies and errors by requestId.
-    'send': (d) => {
+    // DO_SEND
+    (d) => {
       closeSocket();
       const s: DgramSocket = require('dgram').createSocket('udp4');
       const id = d.requestId;
       const failed = (e: unknown): void => {
-        later({ type: 'send-error', requestId: id, message: String(e) });
+        later({ type: ON_SEND_ERROR, requestId: id, message: String(e) });
       };
       socket = s;
       s.on('message', (msg, rinfo) => {
-        const t4 = ntpFromUnixSeconds(getTime());
-        // Quoted: the minified bundle shortens unquoted property names, and rinfo is Espruino's.
-        later({ type: 'reply', requestId: id, from: { address: rinfo['address'], port: rinfo['port'] }, bytes: E.toUint8Array(msg), t1: t1, t4: t4 });
+        // T4 first: the literal is evaluated in order. rinfo's fields are quoted: the minified bundle shortens
+        // unquoted property names, and rinfo is Espruino's.
+        later({ t4: ntpFromUnixSeconds(getTime()), type: ON_REPLY, requestId: id, from: { address: rinfo['address'], port: rinfo['port'] }, bytes: E.toUint8Array(msg), t1: t1 });
       });
       s.on('error', failed);
       // T1 is read just before the packet leaves; the request itself carries only the random nonce.
@@ -144,57 +162,55 @@ export function start(input?: FirmwareConfig): Kisstime {
         failed(e);
       }
     },
-    'resolve': (d) => {
-      const host = d.host;
-      (lookup as NonNullable<EspruinoWifi['getHostByName']>)(host, (ip) => {
+    // DO_RESOLVE
+    (d) => {
+      (lookup as NonNullable<EspruinoWifi['getHostByName']>)(d.host, (ip) => {
         // Some ports report a failed lookup as 0.0.0.0 rather than undefined.
-        later(ip && isIpAddress(ip) && ip !== '0.0.0.0' ? { type: 'dns', host: host, addresses: [ip], ttlS: ASSUMED_TTL_S } : { type: 'dns-error', host: host, message: 'lookup failed' });
+        later(ip && isIpAddress(ip) && ip !== '0.0.0.0' ? { type: ON_DNS, host: d.host, addresses: [ip], ttlS: ASSUMED_TTL_S } : { type: ON_DNS_ERROR, host: d.host, message: 'lookup failed' });
       });
     },
-    'sample': (d) => {
+    // DO_SAMPLE
+    (d) => {
       closeSocket();
-      const stepS = stepAboveS > 0 && Math.abs(d.offsetS) > stepAboveS ? d.offsetS : 0;
+      const stepS = Math.abs(d.offsetS) > stepAboveS ? d.offsetS : 0;
       if (stepS) {
         setTime(getTime() + stepS);
         steppedS += stepS;
-        later({ type: 'clock-stepped', stepS: stepS });
+        later({ type: ON_CLOCK_STEPPED, stepS: stepS });
       }
       emit('sync', { 'offset': d.offsetS, 'measured': d.sample.offsetS, 'delay': d.delayS, 'server': d.sample.host, 'address': d.sample.address, 'stratum': d.sample.stratum, 'interval': d.intervalS, 'stepped': stepS });
     },
-    'kiss': (d) => {
+    // DO_KISS
+    (d) => {
       if (d.action !== 'ignore') closeSocket();
       emit('kiss', { 'code': d.code, 'action': d.action, 'server': d.host, 'address': d.address, 'interval': d.intervalS });
     },
-    'backoff': (d) => {
+    // DO_BACKOFF
+    (d) => {
       closeSocket();
       emit('error', { 'cause': d.cause, 'message': d.message, 'server': d.host, 'address': d.address, 'failures': d.failures, 'retryIn': d.retryInS });
     },
-    'stopped': (d) => {
+    // DO_STOPPED
+    (d) => {
       emit('error', { 'cause': 'stopped', 'message': d.reason });
     },
-    'persist': (d) => {
+    // DO_PERSIST
+    (d) => {
       try {
         storage.writeJSON(STATE_FILE, d.snapshot);
       } catch (e) {
         emit('error', { 'cause': 'storage', 'message': String(e) });
       }
     },
-    // A time already past needs no Math.max(0, ...): Espruino raises a delay under its minimum to the minimum.
-    'wake': (d) => {
+    // DO_WAKE. A time already past needs no Math.max(0, ...): Espruino raises a delay under its minimum to the minimum.
+    (d) => {
       if (timer) clearTimeout(timer as ReturnType<typeof setTimeout>);
       timer = d.atMs === null ? null : setTimeout(() => {
         timer = null;
-        later({ type: 'tick' });
+        later({ type: ON_TICK });
       }, d.atMs - monoMs());
     },
-  };
-
-  const run = (decisions: Decision[]): void => {
-    decisions.forEach((d) => {
-      const f = carry[d.type] as ((d: Decision) => void) | undefined;
-      if (f) f(d);
-    });
-  };
+  ];
 
   const k: Kisstime = {
     on: (event, fn) => {
@@ -205,15 +221,14 @@ export function start(input?: FirmwareConfig): Kisstime {
       const offsetS = scheduler.offsetS(monoMs());
       return offsetS === null ? null : getTime() + offsetS;
     },
+    // The wake timer is left to run out: whatever it feeds is dropped once the handle is no longer alive.
     stop: () => {
       alive = false;
-      if (timer) clearTimeout(timer as ReturnType<typeof setTimeout>);
-      timer = null;
       closeSocket();
     },
   };
   console.log('kisstime: ' + scheduler.restoreNote);
   // Started on the next turn so that handlers attached with .on() right after start() see every event.
-  later({ type: 'start' });
+  later({ type: ON_START });
   return k;
 }

@@ -3,6 +3,7 @@
 
 import { HEADER_BYTES, LEAP_UNSYNCHRONISED, readU32, refIdAsciiAt, refIdToString, signedByte } from './codec';
 import { classifyKiss, KissAction } from './kiss';
+import { maxOf } from './policy';
 import { shortFormatToSeconds } from './short-format';
 import { NtpTimestamp, offsetAndDelayOf } from './timestamp';
 
@@ -36,7 +37,8 @@ export interface PendingRequest {
   port: number;
   nonce: NtpTimestamp;
   sentMs: number;
-  answered: boolean;
+  /** Set once a reply has been taken; the scheduler, which forgets a settled request, never needs it. */
+  answered?: boolean;
 }
 
 export interface Sample {
@@ -72,8 +74,12 @@ export interface ReplyInput {
   t4: NtpTimestamp;
 }
 
-/** The board's one reject: it never reads the reason (the scheduler reports rejects only outside the firmware). */
-const REJECTED = { kind: 'reject' } as Verdict;
+/**
+ * On the board, where only the scheduler reads a verdict, a verdict has no kind: a reject is null (the board never
+ * reads the reason; the scheduler reports rejects only outside the firmware), a kiss is told by its code, and
+ * anything else is a sample.
+ */
+const REJECTED = null as unknown as Verdict;
 
 function reject(reason: RejectReason): Verdict {
   return typeof KISSTIME_FIRMWARE === 'undefined' ? { kind: 'reject', reason: reason } : REJECTED;
@@ -96,14 +102,18 @@ export function judgeReply(pending: PendingRequest | null, reply: ReplyInput, wi
     return reject(b.length < HEADER_BYTES || ((b[0] - 8) & 56) > 24 ? 'malformed' : 'not-server-mode');
   }
   if (readU32(b, 24) !== pending.nonce.s || readU32(b, 28) !== pending.nonce.f) return reject('bad-origin');
-  if (pending.answered) return reject('duplicate');
+  if (typeof KISSTIME_FIRMWARE === 'undefined' && pending.answered) return reject('duplicate');
   if (reply.nowMs - pending.sentMs > windowMs) return reject('late');
 
   // Only a reply that echoes our nonce may kiss us; its timestamps are never time.
   const stratum = b[1];
   if (stratum === 0) {
-    const code = refIdAsciiAt(b, 12);
-    return { kind: 'kiss', code: code, action: classifyKiss(code), poll: signedByte(b[2]) };
+    // The board takes the four bytes as they are (what it reads of a code is DENY, RSTR, RATE and a leading X, all
+    // printable); Node builds end it at a NUL and show unprintables as '?' for their logs and status.
+    const code = typeof KISSTIME_FIRMWARE === 'undefined' ? refIdAsciiAt(b, 12) : String.fromCharCode(b[12], b[13], b[14], b[15]);
+    return typeof KISSTIME_FIRMWARE === 'undefined'
+      ? { kind: 'kiss', code: code, action: classifyKiss(code), poll: signedByte(b[2]) }
+      : { code: code, action: classifyKiss(code), poll: signedByte(b[2]) } as Verdict;
   }
 
   if (b[0] >> 6 === LEAP_UNSYNCHRONISED) return reject('unsynchronised');
@@ -122,7 +132,7 @@ export function judgeReply(pending: PendingRequest | null, reply: ReplyInput, wi
   const od = offsetAndDelayOf(t1.s, t1.f, s2, f2, s3, f3, t4.s, t4.f) as Sample;
   const delayS = od.delayS;
   // Root delay / 2 + root dispersion, both raw 16.16, converted once.
-  const rootDistanceS = shortFormatToSeconds(readU32(b, 4) / 2 + readU32(b, 8)) + (delayS > 0 ? delayS / 2 : 0);
+  const rootDistanceS = shortFormatToSeconds(readU32(b, 4) / 2 + readU32(b, 8)) + maxOf(delayS, 0) / 2;
   if (rootDistanceS > maxRootDistanceS) return reject('root-distance');
 
   // The Node adapters' status and the server's upstream reference read all of it.
@@ -151,5 +161,5 @@ export function judgeReply(pending: PendingRequest | null, reply: ReplyInput, wi
   od.stratum = stratum;
   od.host = pending.host;
   od.address = pending.address;
-  return { kind: 'sample', sample: od };
+  return { sample: od } as Verdict;
 }

@@ -1,5 +1,7 @@
 // Kiss-o'-Death handling (RFC 5905 §7.4, RFC 4330 §8, RFC 8633 §5.4).
 
+import { maxOf, minOf } from './policy';
+
 /** What a kiss makes the client do. */
 export type KissAction = 'hold' | 'slow-down' | 'ignore' | 'failed-poll';
 
@@ -22,7 +24,5 @@ export function classifyKiss(code: string): KissAction {
  */
 export function intervalAfterRate(currentS: number, serverPoll: number, maxIntervalS: number): number {
   // 2^poll as a shift: exact (Math.pow is not on Espruino), and 1 << 13 fits a 32-bit int with room to spare.
-  const hintS = serverPoll > 0 ? 1 << (serverPoll < RATE_HINT_CAP_POLL ? serverPoll : RATE_HINT_CAP_POLL) : 0;
-  const next = hintS > currentS * 2 ? hintS : currentS * 2;
-  return next > maxIntervalS ? maxIntervalS : next;
+  return minOf(maxOf(serverPoll > 0 ? 1 << minOf(serverPoll, RATE_HINT_CAP_POLL) : 0, currentS * 2), maxIntervalS);
 }

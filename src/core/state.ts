@@ -117,9 +117,11 @@ export function restoreSnapshot(raw: unknown, servers: ServerSpec[]): RestoreRes
       // fields that then pass the same checks, leniently: an entry that makes no valid hold is skipped rather than
       // spoiling the others, and failures out of range count as none. Nothing unknown is turned into a string or a
       // number here: an object whose toString or valueOf is not a function would throw.
+      // Quoted: the firmware build shortens the name 'failures' elsewhere (firmware/build.js).
+      const failures = r['failures'];
       const held = r.held;
       r = {
-        f: checked({ f: r.failures }, 'f') ? r.failures : 0, w: 0, z: -1, slots: [],
+        f: checked({ f: failures }, 'f') ? failures : 0, w: 0, z: -1, slots: [],
         holds: Array.isArray(held) ? held.map((x) => {
           const parts = typeof x === 'string' ? x.split('|') : [];
           return { h: '', a: parts[0], p: +parts[1] || 123, c: parts[2] };
