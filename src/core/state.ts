@@ -117,9 +117,9 @@ export function restoreSnapshot(raw: unknown, servers: ServerSpec[]): RestoreRes
       // fields that then pass the same checks, leniently: an entry that makes no valid hold is skipped rather than
       // spoiling the others, and failures out of range count as none. Nothing unknown is turned into a string or a
       // number here: an object whose toString or valueOf is not a function would throw.
-      // Quoted: the firmware build shortens the name 'failures' elsewhere (firmware/build.js).
+      // Quoted, as names from the file: the firmware build shortens unquoted names ('failures' is one of ours too).
       const failures = r['failures'];
-      const held = r.held;
+      const held = r['held'];
       r = {
         f: checked({ f: failures }, 'f') ? failures : 0, w: 0, z: -1, slots: [],
         holds: Array.isArray(held) ? held.map((x) => {
