@@ -221,9 +221,10 @@ export function start(input?: FirmwareConfig): Kisstime {
       const offsetS = scheduler.offsetS(monoMs());
       return offsetS === null ? null : getTime() + offsetS;
     },
-    // The wake timer is left to run out: whatever it feeds is dropped once the handle is no longer alive.
     stop: () => {
       alive = false;
+      // Only with an id: Espruino's clearTimeout() without one clears every timer on the board.
+      if (timer) clearTimeout(timer as ReturnType<typeof setTimeout>);
       closeSocket();
     },
   };

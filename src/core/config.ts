@@ -100,7 +100,7 @@ export function checkClientConfig(input: ClientConfigInput): ClientConfig {
     const s = value == null || value === '' ? fallback : parseDurationS(value);
     if (!(s >= low && s <= high)) {
       fail(field, typeof KISSTIME_FIRMWARE !== 'undefined'
-        ? (s >= 0 ? 'expected ' + low + ' to ' + high + ' s' : 'expected a number of seconds')
+        ? (s >= 0 ? 'expected ' + low + ' to ' + high + ' s' : 'expected seconds')
         : (s >= 0 ? 'must be from ' + formatDurationS(low) + ' to ' + formatDurationS(high) : 'not a duration: ' + JSON.stringify(value) + ' (write e.g. "34m")'));
     }
     return s;
