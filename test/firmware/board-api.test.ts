@@ -70,6 +70,23 @@ describe('firmware on the board', () => {
     expect(board.openSockets()).toBe(0);
   });
 
+  it('stop() ends the polling and leaves no socket or timer behind', async () => {
+    board = await flashedBoard({ serial: 'stopping' },
+      { servers: [`${address}:${server.port}`], lanServer: true, minInterval: 16, maxInterval: 32, startupDelayMin: 1, startupDelayMax: 2 });
+    const { handle, events } = bootAndListen(board);
+    await board.run(10000);
+    expect(events.sync.length).toBe(1);
+    // The next poll's wake timer, at least 16 s away.
+    expect(board.pendingTimers()).toBeGreaterThan(0);
+    handle.stop();
+    expect(board.openSockets()).toBe(0);
+    // What was already queued to run at once may still run (and find the handle stopped); the wake is gone.
+    await board.run(1000);
+    expect(board.pendingTimers()).toBe(0);
+    await board.run(120000);
+    expect(board.sent.length).toBe(1);
+  });
+
   it('sends the request as a binary string (a Uint8Array would go out as text)', async () => {
     board = await flashedBoard({ serial: 'bytes' }, { servers: [`${address}:${server.port}`], startupDelayMin: 1, startupDelayMax: 2 });
     bootAndListen(board);

@@ -11,7 +11,8 @@
 // - require("Storage"): see flash-storage.ts (28-character names, append-on-change, compaction, unquoted-key JSON).
 // - getTime()/setTime() and Date.now() on one clock that starts wherever the board thinks it is; setTime moves the
 //   clock, not the timers (board firmware; the Linux build instead delays pending timers).
-// - setTimeout/setInterval/clearTimeout/clearInterval with integer ids, on the virtual clock.
+// - setTimeout/setInterval/clearTimeout/clearInterval with integer ids, on the virtual clock; clearTimeout() and
+//   clearInterval() without an id clear every timer on the board, as Espruino's do.
 // - E.toString, E.toUint8Array, E.toArrayBuffer, E.CRC32, E.hwRand, E.srand and Math.random, where Math.random and
 //   E.hwRand share one generator that starts from the same state on every board until E.srand seeds it.
 // - getSerial(); require("kisstime") from a Storage file of that name; .boot0 run at boot; a global object "global".
@@ -173,8 +174,8 @@ export class EspruinoBoard {
       getSerial: () => board.options.serial,
       setTimeout: (fn: () => void, ms?: number, ...args: unknown[]) => board.addTimer(fn, ms, null, args),
       setInterval: (fn: () => void, ms?: number, ...args: unknown[]) => board.addTimer(fn, ms, Math.max(1, ms ?? 0), args),
-      clearTimeout: (id: number) => board.removeTimer(id),
-      clearInterval: (id: number) => board.removeTimer(id),
+      clearTimeout: (id?: number) => board.removeTimer(id),
+      clearInterval: (id?: number) => board.removeTimer(id),
       E: {
         toString: (v: unknown) => binaryString(v),
         toUint8Array: (v: unknown) => {
@@ -269,8 +270,13 @@ export class EspruinoBoard {
     return id;
   }
 
-  private removeTimer(id: number): void {
-    this.timers = this.timers.filter((t) => t.id !== id);
+  private removeTimer(id: number | undefined): void {
+    this.timers = id === undefined ? [] : this.timers.filter((t) => t.id !== id);
+  }
+
+  /** Timers set and not yet run or cleared. */
+  pendingTimers(): number {
+    return this.timers.length;
   }
 
   private log(args: unknown[]): void {
