@@ -1,7 +1,7 @@
 // Kisstime on Espruino: carries out the core scheduler's decisions with Espruino's dgram, Wifi, Storage and
 // clock. Every protocol, polling and kiss decision stays in src/core; this file only does what it is told.
 // The bundle is built from here (firmware/build.js) and must stay inside Espruino's subset: no spread,
-// destructuring, default parameters, for (let ...) closures or class fields (see firmware/subset.js).
+// destructuring, default parameters, for (let ...) closures or class fields (see firmware/tools/subset.js).
 
 // Imported file by file, not through src/core/index.ts, so the bundle holds only the client half of the core.
 
