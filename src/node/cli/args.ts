@@ -55,6 +55,32 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
+/**
+ * Calls onStop once, at the first SIGINT, SIGTERM or abort of io.signal. Returns what takes those listeners away,
+ * for a command that ends by itself first; after it, onStop is never called.
+ */
+export function untilStopped(io: CliIo, onStop: () => void): () => void {
+  let done = false;
+  const remove = (): void => {
+    done = true;
+    process.off('SIGINT', fire);
+    process.off('SIGTERM', fire);
+    if (io.signal) io.signal.removeEventListener('abort', fire);
+  };
+  const fire = (): void => {
+    if (done) return;
+    remove();
+    onStop();
+  };
+  process.on('SIGINT', fire);
+  process.on('SIGTERM', fire);
+  if (io.signal) {
+    if (io.signal.aborted) setImmediate(fire);
+    else io.signal.addEventListener('abort', fire);
+  }
+  return remove;
+}
+
 export function processIo(): CliIo {
   return {
     out: (text) => process.stdout.write(text),

@@ -6,7 +6,7 @@ import { formatDurationS, formatServerStats, parseDurationS, ServerConfigInput, 
 import { KisstimeClient } from '../client';
 import { NodeClock } from '../clock';
 import { createServer, KisstimeServer, UpstreamReport } from '../server';
-import { CliIo, clientConfigFromFlags, clientFlagMessage, defaultStatePath, parseArgs, processIo, signedSeconds } from './args';
+import { CliIo, clientConfigFromFlags, clientFlagMessage, defaultStatePath, parseArgs, processIo, signedSeconds, untilStopped } from './args';
 
 const USAGE = 'usage: kisstime serve --listen ADDR:PORT [--upstream HOST[:PORT]]... [--local-stratum N]\n'
   + '                     [--allow CIDR]... [--deny CIDR]... [--rate-interval D] [--rate-burst N] [--rate-leak N]\n'
@@ -181,24 +181,12 @@ export async function run(args: string[], io: CliIo = processIo()): Promise<numb
   }
 
   return new Promise<number>((resolve) => {
-    let finished = false;
-    const onSignal = (): void => {
-      if (finished) return;
-      finished = true;
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      if (io.signal) io.signal.removeEventListener('abort', onSignal);
+    untilStopped(io, () => {
       if (statsEveryS > 0) io.out(statsText(server.stats(), json) + '\n');
       Promise.all([server.stop(), client ? client.stop() : Promise.resolve()]).then(() => resolve(0), (error: Error) => {
         io.err('kisstime serve: ' + error.message + '\n');
         resolve(1);
       });
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    if (io.signal) {
-      if (io.signal.aborted) setImmediate(onSignal);
-      else io.signal.addEventListener('abort', onSignal);
-    }
+    });
   });
 }

@@ -5,7 +5,7 @@ import { Decision, formatDurationS } from '../../core';
 import { KisstimeClient } from '../client';
 import { deferralExplanation, kissConsequence } from '../describe';
 import { SampleReport } from '../types';
-import { CliIo, clientConfigFromFlags, clientFlagMessage, defaultStatePath, parseArgs, processIo, signedSeconds } from './args';
+import { CliIo, clientConfigFromFlags, clientFlagMessage, defaultStatePath, parseArgs, processIo, signedSeconds, untilStopped } from './args';
 
 const USAGE = 'usage: kisstime sync HOST[:PORT]... [--state FILE] [--startup-delay MIN-MAX] [--min-interval D]\n'
   + '                    [--max-interval D] [--timeout D] [--lan] [--json]\n'
@@ -125,24 +125,16 @@ export async function run(args: string[], io: CliIo = processIo()): Promise<numb
     const finish = (code: number): void => {
       if (finished) return;
       finished = true;
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      if (io.signal) io.signal.removeEventListener('abort', onSignal);
+      stopListening();
       client.stop().then(() => resolve(code), (error: Error) => {
         io.err('kisstime sync: ' + error.message + '\n');
         resolve(1);
       });
     };
-    const onSignal = (): void => {
+    const stopListening = untilStopped(io, () => {
       if (!json) io.out(new Date().toISOString() + ' stopping; state saved to ' + statePath + '\n');
       finish(0);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    if (io.signal) {
-      if (io.signal.aborted) setImmediate(onSignal);
-      else io.signal.addEventListener('abort', onSignal);
-    }
+    });
     // Every server refused us: nothing left to do, and staying up would suggest otherwise.
     client.on('stopped', () => setImmediate(() => finish(1)));
     client.on('error', (error: Error) => io.err('kisstime sync: ' + error.message + '\n'));
