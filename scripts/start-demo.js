@@ -8,6 +8,7 @@
 const fs = require('fs');
 const path = require('path');
 const { spawn } = require('child_process');
+const { localSettings } = require('./node-red-settings');
 
 const ROOT = path.resolve(__dirname, '..');
 const USER_DIR = path.join(ROOT, '.node-red-demo');
@@ -23,21 +24,8 @@ function fail(message) {
 }
 
 function settingsFile() {
-  const settings = {
-    uiHost: '127.0.0.1',
-    uiPort: UI_PORT,
-    userDir: USER_DIR,
-    flowFile: 'flows.json',
-    nodesDir: [ROOT],
-    credentialSecret: false,
-    // Nothing in the demo reaches the internet: no telemetry, update checks or tours.
-    telemetry: { enabled: false, updateNotification: false },
-    diagnostics: { enabled: false, ui: false },
-    editorTheme: { tours: false, projects: { enabled: false } },
-    logging: { console: { level: 'info', metrics: false, audit: false } },
-  };
   return '// Written by scripts/start-demo.js on every start; edit that script, not this file.\n' +
-    'module.exports = ' + JSON.stringify(settings, null, 2) + ';\n';
+    'module.exports = ' + JSON.stringify(localSettings(UI_PORT, USER_DIR), null, 2) + ';\n';
 }
 
 /** The three examples on one tab, sharing one config node (so one schedule), stacked top to bottom. */

@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const nodeRequire = createRequire(__filename);
+const { localSettings } = nodeRequire('../../scripts/node-red-settings.js') as {
+  localSettings: (uiPort: number, userDir: string) => Record<string, unknown>;
+};
 export const ROOT = resolve(__dirname, '..', '..');
 
 interface WsLike {
@@ -53,19 +56,7 @@ export interface NodeRedProcess {
 export async function startNodeRed(extraSettings: Record<string, unknown> = {}): Promise<NodeRedProcess> {
   const userDir = mkdtempSync(join(tmpdir(), 'kisstime-nodered-'));
   const port = await freeTcpPort();
-  const settings = {
-    uiHost: '127.0.0.1',
-    uiPort: port,
-    userDir,
-    flowFile: 'flows.json',
-    nodesDir: [ROOT],
-    credentialSecret: false,
-    telemetry: { enabled: false, updateNotification: false },
-    diagnostics: { enabled: false, ui: false },
-    editorTheme: { tours: false, projects: { enabled: false } },
-    logging: { console: { level: 'info', metrics: false, audit: false } },
-    ...extraSettings,
-  };
+  const settings = { ...localSettings(port, userDir), ...extraSettings };
   const settingsPath = join(userDir, 'settings.js');
   writeFileSync(settingsPath, 'module.exports = ' + JSON.stringify(settings, null, 2) + ';\n');
   let log = '';

@@ -1,0 +1,29 @@
+// The Node-RED settings that the demo (scripts/start-demo.js) and the tests' runtime (test/nodered/runtime-process.ts)
+// share, so the tests run Node-RED as `npm start` does.
+
+'use strict';
+
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '..');
+
+/**
+ * A Node-RED on 127.0.0.1 that loads the Kisstime nodes from this checkout and reaches nothing on the internet:
+ * no telemetry, update checks or tours.
+ */
+function localSettings(uiPort, userDir) {
+  return {
+    uiHost: '127.0.0.1',
+    uiPort,
+    userDir,
+    flowFile: 'flows.json',
+    nodesDir: [ROOT],
+    credentialSecret: false,
+    telemetry: { enabled: false, updateNotification: false },
+    diagnostics: { enabled: false, ui: false },
+    editorTheme: { tours: false, projects: { enabled: false } },
+    logging: { console: { level: 'info', metrics: false, audit: false } },
+  };
+}
+
+module.exports = { localSettings };
