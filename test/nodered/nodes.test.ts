@@ -10,7 +10,7 @@ import { Kisser, KisserHandler, makeKiss, makeReply, startKisser } from '../supp
 import { ntpTimestampFromUnixMs } from '../support/packet';
 import { seededRandom } from '../core/virtual-server';
 import { helper, Inbox, kisstimeNodes, sleep, StatusLog, tempUserDir } from './harness';
-import { VirtualClock } from './virtual-clock';
+import { VirtualClock } from '../support/virtual-clock';
 
 const OFFSET_MS = 3.2;
 

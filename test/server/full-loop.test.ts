@@ -7,7 +7,7 @@ import { createClient, KisstimeClient } from '../../src/node';
 import { createServer, KisstimeServer } from '../../src/node/server';
 import type { ServerConfigInput } from '../../src/core';
 import { allocateLoopback, releaseLoopback } from '../support/loopback';
-import { VirtualClock } from '../nodered/virtual-clock';
+import { VirtualClock } from '../support/virtual-clock';
 
 interface Loop {
   clock: VirtualClock;

@@ -1,5 +1,5 @@
-// A virtual ClockSource for the Node-RED node tests: time moves only when a test says so, and every timer the
-// client asks for is counted, so "no timers left after 50 redeploys" is something a test can check.
+// A virtual ClockSource for tests: time moves only when a test says so, and every timer the client asks for is
+// counted, so "no timers left after 50 redeploys" is something a test can check.
 
 import { ntpFromUnixSeconds, NtpTimestamp } from '../../src/core';
 import type { ClockSource } from '../../src/node/types';
@@ -46,16 +46,26 @@ export class VirtualClock implements ClockSource {
     return this.timers.length;
   }
 
+  /** Jumps to the earliest timer and fires it; returns how far time moved, or null when no timer is set. */
+  fireNext(): number | null {
+    return this.fireFirstDue(Infinity);
+  }
+
   /** Moves time forward by ms, firing every timer that falls due on the way, in order. */
   advance(ms: number): void {
     const end = this.mono + ms;
-    for (;;) {
-      const due = this.timers.filter((t) => t.atMs <= end).sort((a, b) => a.atMs - b.atMs || a.id - b.id)[0];
-      if (!due) break;
-      this.timers = this.timers.filter((t) => t !== due);
-      this.mono = Math.max(this.mono, due.atMs);
-      due.fn();
-    }
+    while (this.fireFirstDue(end) !== null);
     this.mono = end;
+  }
+
+  /** Fires the earliest timer due by limitMs (ties in the order they were set); how far time moved, or null if none. */
+  private fireFirstDue(limitMs: number): number | null {
+    const due = this.timers.filter((t) => t.atMs <= limitMs).sort((a, b) => a.atMs - b.atMs || a.id - b.id)[0];
+    if (!due) return null;
+    this.timers = this.timers.filter((t) => t !== due);
+    const moved = Math.max(0, due.atMs - this.mono);
+    this.mono = Math.max(this.mono, due.atMs);
+    due.fn();
+    return moved;
   }
 }
