@@ -6,12 +6,12 @@
 // Imported file by file, not through src/core/index.ts, so the bundle holds only the client half of the core.
 
 import { checkClientConfig, ClientConfigInput, isIpAddress } from '../../src/core/config';
-import { parseDurationS } from '../../src/core/duration';
 import { DNS_RETRY_AFTER_FAILURE_S } from '../../src/core/policy';
 import {
   Decision, ON_CLOCK_STEPPED, ON_DNS, ON_DNS_ERROR, ON_REPLY, ON_SEND_ERROR, ON_START, ON_TICK, Scheduler, SchedulerEvent,
 } from '../../src/core/scheduler';
 import { ntpFromUnixSeconds } from '../../src/core/timestamp';
+import { stepThresholdS } from './set-clock';
 import type { DgramSocket, EspruinoE, EspruinoStorage, EspruinoWifi } from './espruino';
 
 declare const E: EspruinoE;
@@ -67,10 +67,7 @@ export function start(input?: FirmwareConfig): Kisstime {
   copyInto(input, raw);
   copyInto(storage.readJSON(CONFIG_FILE, true), raw);
   const config = checkClientConfig(raw);
-  const setClock = raw.setClock;
-  // Off is an infinite threshold: no offset is above it.
-  const stepAboveS = setClock === true ? 1 : (setClock ? parseDurationS(setClock) : Infinity);
-  if (!(stepAboveS >= 0)) throw new Error('setClock: expected true, false or seconds');
+  const stepAboveS = stepThresholdS(raw.setClock);
 
   let lookup: EspruinoWifi['getHostByName'];
   try {

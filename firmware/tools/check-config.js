@@ -13,8 +13,8 @@ function loadCore() {
   if (core) return core;
   const out = esbuild.buildSync({
     stdin: {
-      contents: "export { checkClientConfig } from './config'; export { parseDurationS } from './duration';",
-      resolveDir: path.resolve(__dirname, '..', '..', 'src', 'core'),
+      contents: "export { checkClientConfig } from '../../src/core/config'; export { stepThresholdS } from './set-clock';",
+      resolveDir: path.resolve(__dirname, '..', 'src'),
       loader: 'ts',
     },
     bundle: true,
@@ -37,12 +37,10 @@ function checkConfig(config) {
   if (!config || typeof config !== 'object') return 'config: expected an object';
   try {
     c.checkClientConfig(config);
+    c.stepThresholdS(config.setClock);
   } catch (e) {
     return e.message;
   }
-  // As firmware/src/kisstime.ts reads it.
-  const s = config.setClock;
-  if (!((s === true ? 1 : (s ? c.parseDurationS(s) : 0)) >= 0)) return 'setClock: expected true, false or seconds';
   return null;
 }
 

@@ -79,7 +79,7 @@ class ConfigProblem {
  * Throws for the first bad field, with a message that starts with the field's name: an Error in the firmware
  * build (the board throws it at start), a ConfigProblem elsewhere. The firmware's messages are shorter.
  */
-function fail(field: string, message: string): never {
+export function fail(field: string, message: string): never {
   throw typeof KISSTIME_FIRMWARE === 'undefined' ? new ConfigProblem(field, field + ': ' + message) : new Error(field + ': ' + message);
 }
 
