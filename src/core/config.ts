@@ -85,7 +85,7 @@ export function fail(field: string, message: string): never {
 
 /** "20 min is below the floor of 30 min": the one wording for every floor a value falls under. */
 function below(valueS: number, what: string, floorS: number): string {
-  // A board prints plain seconds (formatDurationS there), written out so that the bundle needs no formatDurationS.
+  // A board prints plain seconds, so its bundle needs no formatDurationS.
   if (typeof KISSTIME_FIRMWARE !== 'undefined') return valueS + ' s is below the ' + what + ' of ' + floorS + ' s';
   return formatDurationS(valueS) + ' is below the ' + what + ' of ' + formatDurationS(floorS);
 }

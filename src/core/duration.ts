@@ -14,8 +14,6 @@ export function parseDurationS(input: string | number): number {
 
 /** A short human form: "0.1 s", "15 s", "34 min", "1.5 h", "2 d". */
 export function formatDurationS(seconds: number): string {
-  // On a board only config errors print durations, and plain seconds are clear enough there.
-  if (typeof KISSTIME_FIRMWARE !== 'undefined') return seconds + ' s';
   const s = seconds < 0 ? 0 : seconds;
   const unit = s < 90 ? 1 : (s < 5400 ? 60 : (s < 172800 ? 3600 : 86400));
   // Whole seconds and minutes (a sub-second value keeps its milliseconds); hours and days one decimal.
