@@ -3,7 +3,7 @@
 
 import { HEADER_BYTES, LEAP_UNSYNCHRONISED, readU32, refIdAsciiAt, refIdToString, signedByte } from './codec';
 import { classifyKiss, KissAction } from './kiss';
-import { maxOf } from './policy';
+import { maxOf } from './math';
 import { shortFormatToSeconds } from './short-format';
 import { NtpTimestamp, offsetAndDelayOf } from './timestamp';
 

@@ -1,7 +1,7 @@
 // A fixed-size clock filter (the NTP clock-filter idea): of the last 8 samples, trust the one with the least
 // delay, since queueing only ever adds delay and the offset error is bounded by half the delay.
 
-import { maxOf } from './policy';
+import { maxOf } from './math';
 
 export const FILTER_SIZE = 8;
 /** How fast a stored sample is assumed to go stale: a typical crystal's frequency error (RFC 5905 PHI, 15 ppm), per ms. */

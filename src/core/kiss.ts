@@ -1,6 +1,6 @@
 // Kiss-o'-Death handling (RFC 5905 §7.4, RFC 4330 §8, RFC 8633 §5.4).
 
-import { maxOf, minOf } from './policy';
+import { maxOf, minOf } from './math';
 
 /** What a kiss makes the client do. */
 export type KissAction = 'hold' | 'slow-down' | 'ignore' | 'failed-poll';

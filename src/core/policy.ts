@@ -1,5 +1,7 @@
 // The numbers that make Kisstime polite. Every adapter and the fleet simulator get them from here.
 
+import { minOf } from './math';
+
 /** RFC 4330 §10: never two requests to one server less than 15 s apart, whatever the config or trigger. */
 export const FLOOR_S = 15;
 /** The smallest minimum interval anyone may configure (a LAN server of one's own). */
@@ -27,11 +29,6 @@ export const OFFSET_JUMP_S = 0.128;
 export const MAX_HOLDS = 16;
 export const MAX_ADDRESSES_PER_SERVER = 4;
 export const NTP_PORT = 123;
-
-/** Math.max, Math.min and Math.round under names of their own: shorter to call in the minified bundle. */
-export const maxOf = Math.max;
-export const minOf = Math.min;
-export const roundOf = Math.round;
 
 export function isPoolName(host: string): boolean {
   // The leading dot makes "pool.ntp.org" itself match; trailing dots (absolute names) are the same name.

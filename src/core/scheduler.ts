@@ -12,8 +12,9 @@ import { ClientConfig, isIpAddress } from './config';
 import { addToFilter, bestInFilter, createFilter, FilterEntry, shiftFilter } from './filter';
 import { intervalAfterRate, KissAction } from './kiss';
 import {
-  backoffS, DNS_RETRY_AFTER_FAILURE_S, DNS_TIMEOUT_S, FLOOR_S, jittered, MAX_ADDRESSES_PER_SERVER, MAX_HOLDS, maxOf as max, minOf as min, OFFSET_JUMP_S, roundOf,
+  backoffS, DNS_RETRY_AFTER_FAILURE_S, DNS_TIMEOUT_S, FLOOR_S, jittered, MAX_ADDRESSES_PER_SERVER, MAX_HOLDS, OFFSET_JUMP_S,
 } from './policy';
+import { maxOf as max, minOf as min, roundOf } from './math';
 import { Hold, restoreSnapshot, SCHEMA_VERSION, SlotState, StateSnapshot } from './state';
 import { NtpTimestamp } from './timestamp';
 
