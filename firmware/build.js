@@ -62,23 +62,17 @@ const COMMON = {
  * and esbuild leaves quoted names alone.
  */
 const KEEP_PROPS = [
-  // state.ts snapshot, every schema (schema 1's 'held' and 'failures' are read with quotes)
-  'v', 'f', 'w', 'z', 'holds', 'slots', 'last', 'h', 'a', 'p', 'i', 'r', 'c', 'o', 'd', 's',
+  // state.ts, the saved record (schema 3) and what is read of schemas 1 and 2 (schema 1's 'held' is read with quotes)
+  'v', 't', 'hold', 'srv', 'h', 'p', 'ips', 'ttl', 'dnsa', 'dnse', 'bad', 'a', 'iv', 'rf', 'sent', 'fail', 'wait', 'c',
+  'f', 'w', 'z', 'holds', 'slots', 'i', 'r',
   // config input (ClientConfigInput, FirmwareConfig)
   'servers', 'minInterval', 'maxInterval', 'startupDelayMin', 'startupDelayMax', 'timeout', 'maxRootDistance',
-  'lanServer', 'adminMinInterval', 'setClock',
+  'lanServer', 'adminMinInterval', 'accuracy', 'setClock',
   // the board API
   'on', 'now', 'stop', 'start', 'version',
   // Espruino objects: dgram socket, Storage, Wifi, E
-  'createSocket', 'send', 'close', 'size', 'readJSON', 'writeJSON', 'getHostByName', 'toString', 'toUint8Array', 'CRC32', 'srand', 'hwRand',
+  'createSocket', 'send', 'close', 'size', 'read', 'readJSON', 'writeJSON', 'getHostByName', 'toString', 'toUint8Array', 'CRC32', 'srand', 'hwRand',
 ];
-
-/**
- * Built-in property names that the bundle uses only on its own objects (the message of an event or a decision; an
- * Error's is never read: errors are turned into text with String()), so they are shortened like any other. The
- * build refuses a bundle that reads one of them from anything but an event or a decision (assertOwnUse).
- */
-const MANGLED_BUILTINS = ['message'];
 
 /** Every property name of the built-ins the bundle could touch: never renamed. */
 function builtinNames() {
@@ -87,7 +81,6 @@ function builtinNames() {
     Function.prototype, RegExp.prototype, Date, Date.prototype, Error.prototype, Uint8Array, Uint8Array.prototype,
     Object.getPrototypeOf(Uint8Array.prototype), Promise.prototype, console];
   objects.forEach((o) => Object.getOwnPropertyNames(o).forEach((n) => names.add(n)));
-  MANGLED_BUILTINS.forEach((n) => names.delete(n));
   return names;
 }
 
@@ -138,25 +131,17 @@ function toEspruinoModule(code) {
  * written but never read once the firmware flag has removed their readers, repeated property reads) and
  * renames top-level names. exports.* are properties, so the module's interface keeps its spelling.
  * hoist_vars gathers each function's var declarations into one at its top (declared before any use, which Espruino
- * needs anyway). inline: 2 because deeper inlining declares the inlined function's locals with a var at the end of the
+ * needs anyway). inline: 1 because deeper inlining declares the inlined function's locals with a var at the end of the
  * caller, which Espruino (no hoisting) would resolve to an outer variable; the subset check refuses that.
  */
 function squeeze(code) {
   const result = uglify.minify(code, {
     toplevel: true,
-    compress: { passes: 3, pure_getters: true, keep_fargs: false, unsafe: true, hoist_funs: false, hoist_vars: true, inline: 2 },
+    compress: { passes: 3, pure_getters: true, keep_fargs: false, unsafe: true, hoist_funs: false, hoist_vars: true, inline: 1 },
     mangle: { toplevel: true },
   });
   if (result.error) throw result.error;
   return result.code + '\n';
-}
-
-/** The readable bundle reads the MANGLED_BUILTINS only from an event or a decision (named event or d). */
-function assertOwnUse(code) {
-  MANGLED_BUILTINS.forEach((n) => {
-    const foreign = (code.match(new RegExp(`[\\w$]+\\.${n}\\b`, 'g')) || []).filter((read) => !/^(event|d)\./.test(read));
-    if (foreign.length > 0) throw new Error(`build: ${foreign.join(', ')}: ${n} is shortened in the bundle, so it must not be read from a built-in object`);
-  });
 }
 
 function assertSubset(name, code) {
@@ -171,7 +156,7 @@ function assertSubset(name, code) {
 async function build(options = {}) {
   const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
   const banner = `// kisstime ${version} for Espruino: require("kisstime").start(config). Built from src/core; see firmware/README.md.\n`;
-  const bundled = await esbuild.build({ ...COMMON, entryPoints: [ENTRY], define: { KISSTIME_VERSION: JSON.stringify(version), KISSTIME_FIRMWARE: 'true' } });
+  const bundled = await esbuild.build({ ...COMMON, entryPoints: [ENTRY], define: { KISSTIME_VERSION: JSON.stringify(version) } });
   const esm = unshimRequire(bundled.outputFiles[0].text);
   // Minified from the bundled text rather than bundled again, so require() stays a plain call.
   const minified = await esbuild.transform(esm, {
@@ -185,7 +170,6 @@ async function build(options = {}) {
   });
   const readableCode = banner + toEspruinoModule(esm);
   const minifiedCode = squeeze(toEspruinoModule(minified.code));
-  assertOwnUse(readableCode);
   assertSubset('kisstime.js', readableCode);
   assertSubset('kisstime.min.js', minifiedCode);
   if (options.write !== false) {

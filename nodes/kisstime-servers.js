@@ -51,7 +51,7 @@ module.exports = function (RED) {
     node.name = n.name;
     node.users = {};
     node.input = configInput(n, RED.settings.kisstimeMinInterval);
-    node.checked = core.validateClientConfig(node.input);
+    node.checked = require('./lib/kisstime-dist').adapter.validateClientConfig(node.input);
     node.client = null;
     node.stopping = null;
     node.lastProblem = null;
@@ -275,7 +275,7 @@ module.exports = function (RED) {
   });
   // The exact words the runtime would use to refuse a config, shown live in the edit dialog.
   RED.httpAdmin.post('/kisstime/check', RED.auth.needsPermission('kisstime-servers.read'), function (req, res) {
-    const result = core.validateClientConfig(configInput(req.body || {}, RED.settings.kisstimeMinInterval));
+    const result = require('./lib/kisstime-dist').adapter.validateClientConfig(configInput(req.body || {}, RED.settings.kisstimeMinInterval));
     res.json(result.ok ? { ok: true } : { ok: false, field: result.field, message: result.message });
   });
 };

@@ -2,7 +2,7 @@
 // optionally on worker threads); every batch adds into the same counters, so the result does not depend on
 // the batching, and memory stays at one batch of live devices however large the fleet.
 
-import { ClientConfigInput } from '../../src/core';
+import { NodeClientConfigInput } from '../../src/node/config-input';
 import { DeviceClocks } from './device-clocks';
 import { runEngine } from './engine';
 import { FleetNetwork, DEFAULT_NETWORK, NetworkOptions } from './network';
@@ -21,7 +21,7 @@ export interface FleetRunOptions {
   scenarioOptions?: ScenarioOptions;
   network?: Partial<NetworkOptions>;
   /** Kisstime client configuration on top of the defaults (servers are set by the simulator). */
-  kisstime?: ClientConfigInput;
+  kisstime?: NodeClientConfigInput;
   /** Clock frequency errors are uniform in ±driftPpm. Default 50. */
   driftPpm?: number;
   /** Accuracy target for "within target" (s). Default 0.1. */
@@ -88,7 +88,7 @@ export function planRun(options: FleetRunOptions): RunPlan {
   };
 }
 
-function makePolicy(plan: RunPlan, context: PolicyContext, kisstime: ClientConfigInput): FleetPolicy {
+function makePolicy(plan: RunPlan, context: PolicyContext, kisstime: NodeClientConfigInput): FleetPolicy {
   if (plan.policy === 'kisstime') return new KisstimeFleet(context, kisstimeConfig(plan.network.servers, kisstime));
   const model = BASELINES[plan.policy];
   if (!model) throw new Error('policy: unknown ' + JSON.stringify(plan.policy) + ' (kisstime, arduino, router-2003, daily, lwip-rr)');

@@ -16,6 +16,8 @@ export interface DgramSocket {
 }
 
 export interface EspruinoStorage {
+  /** The file's text, or undefined when there is no such file. */
+  read(name: string): string | undefined;
   readJSON(name: string, noExceptions: boolean): unknown;
   writeJSON(name: string, value: unknown): boolean;
 }

@@ -1,9 +1,8 @@
 // Reply acceptance, in the order RFC 8633 §5.4 asks: a reply must prove it answers our request before it
 // may act as a kiss, and only then is it checked as a time sample.
 
-import { HEADER_BYTES, LEAP_UNSYNCHRONISED, readU32, refIdAsciiAt, refIdToString, signedByte } from './codec';
+import { HEADER_BYTES, LEAP_UNSYNCHRONISED, readU32, refIdAsciiAt, signedByte } from './codec';
 import { classifyKiss, KissAction } from './kiss';
-import { maxOf } from './math';
 import { shortFormatToSeconds } from './short-format';
 import { NtpTimestamp, offsetAndDelayOf } from './timestamp';
 
@@ -45,7 +44,8 @@ export interface Sample {
   offsetS: number;
   delayS: number;
   stratum: number;
-  refId: string;
+  /** The raw 32-bit reference ID: the upstream's address (stratum 2+) or ASCII source (stratum 1). */
+  refId: number;
   leap: number;
   precision: number;
   poll: number;
@@ -74,15 +74,8 @@ export interface ReplyInput {
   t4: NtpTimestamp;
 }
 
-/**
- * On the board, where only the scheduler reads a verdict, a verdict has no kind: a reject is null (the board never
- * reads the reason; the scheduler reports rejects only outside the firmware), a kiss is told by its code, and
- * anything else is a sample.
- */
-const REJECTED = null as unknown as Verdict;
-
 function reject(reason: RejectReason): Verdict {
-  return typeof KISSTIME_FIRMWARE === 'undefined' ? { kind: 'reject', reason: reason } : REJECTED;
+  return { kind: 'reject', reason: reason };
 }
 
 /**
@@ -97,23 +90,18 @@ export function judgeReply(pending: PendingRequest | null, reply: ReplyInput, wi
   // as we know it; and a server answers in mode 4. So version and mode (the low six bits) must read 12 + 8k for
   // k = 0-3: taking 12 away leaves bits 0-2 and 5 clear exactly then, whatever the leap bits above them hold.
   if (b.length < HEADER_BYTES || ((b[0] - 12) & 39)) {
-    // Which of the two, in the order RFC 8633 checks them, matters only to the reject reports of the Node adapters:
-    // the firmware build drops reasons, and with them this expression.
+    // Which of the two, in the order RFC 8633 checks them: a version outside 1-4 is not NTP as we know it.
     return reject(b.length < HEADER_BYTES || ((b[0] - 8) & 56) > 24 ? 'malformed' : 'not-server-mode');
   }
   if (readU32(b, 24) !== pending.nonce.s || readU32(b, 28) !== pending.nonce.f) return reject('bad-origin');
-  if (typeof KISSTIME_FIRMWARE === 'undefined' && pending.answered) return reject('duplicate');
+  if (pending.answered) return reject('duplicate');
   if (reply.nowMs - pending.sentMs > windowMs) return reject('late');
 
   // Only a reply that echoes our nonce may kiss us; its timestamps are never time.
   const stratum = b[1];
   if (stratum === 0) {
-    // The board takes the four bytes as they are (what it reads of a code is DENY, RSTR, RATE and a leading X, all
-    // printable); Node builds end it at a NUL and show unprintables as '?' for their logs and status.
-    const code = typeof KISSTIME_FIRMWARE === 'undefined' ? refIdAsciiAt(b, 12) : String.fromCharCode(b[12], b[13], b[14], b[15]);
-    return typeof KISSTIME_FIRMWARE === 'undefined'
-      ? { kind: 'kiss', code: code, action: classifyKiss(code), poll: signedByte(b[2]) }
-      : { code: code, action: classifyKiss(code), poll: signedByte(b[2]) } as Verdict;
+    const code = refIdAsciiAt(b, 12);
+    return { kind: 'kiss', code: code, action: classifyKiss(code), poll: signedByte(b[2]) };
   }
 
   if (b[0] >> 6 === LEAP_UNSYNCHRONISED) return reject('unsynchronised');
@@ -128,38 +116,29 @@ export function judgeReply(pending: PendingRequest | null, reply: ReplyInput, wi
 
   const t1 = reply.t1;
   const t4 = reply.t4;
-  // A Sample from the start: on the board, this object with offset and delay becomes the sample itself.
-  const od = offsetAndDelayOf(t1.s, t1.f, s2, f2, s3, f3, t4.s, t4.f) as Sample;
+  const od = offsetAndDelayOf(t1.s, t1.f, s2, f2, s3, f3, t4.s, t4.f);
   const delayS = od.delayS;
-  // Root delay / 2 + root dispersion, both raw 16.16, converted once.
-  const rootDistanceS = shortFormatToSeconds(readU32(b, 4) / 2 + readU32(b, 8)) + maxOf(delayS, 0) / 2;
+  const rootDelayS = shortFormatToSeconds(readU32(b, 4));
+  const rootDispersionS = shortFormatToSeconds(readU32(b, 8));
+  const rootDistanceS = (rootDelayS + Math.max(delayS, 0)) / 2 + rootDispersionS;
   if (rootDistanceS > maxRootDistanceS) return reject('root-distance');
-
-  // The Node adapters' status and the server's upstream reference read all of it.
-  if (typeof KISSTIME_FIRMWARE === 'undefined') {
-    return {
-      kind: 'sample',
-      sample: {
-        offsetS: od.offsetS,
-        delayS: delayS,
-        stratum: stratum,
-        refId: refIdToString(readU32(b, 12), stratum),
-        leap: b[0] >> 6,
-        precision: signedByte(b[3]),
-        poll: signedByte(b[2]),
-        rootDelayS: shortFormatToSeconds(readU32(b, 4)),
-        rootDispersionS: shortFormatToSeconds(readU32(b, 8)),
-        rootDistanceS: rootDistanceS,
-        host: pending.host,
-        address: pending.address,
-        port: pending.port,
-        transmit: { s: s3, f: f3 },
-      },
-    };
-  }
-  // The board reads only offset, delay and these three (firmware/src/kisstime.ts and the scheduler).
-  od.stratum = stratum;
-  od.host = pending.host;
-  od.address = pending.address;
-  return { sample: od } as Verdict;
+  return {
+    kind: 'sample',
+    sample: {
+      offsetS: od.offsetS,
+      delayS: delayS,
+      stratum: stratum,
+      refId: readU32(b, 12),
+      leap: b[0] >> 6,
+      precision: signedByte(b[3]),
+      poll: signedByte(b[2]),
+      rootDelayS: rootDelayS,
+      rootDispersionS: rootDispersionS,
+      rootDistanceS: rootDistanceS,
+      host: pending.host,
+      address: pending.address,
+      port: pending.port,
+      transmit: { s: s3, f: f3 },
+    },
+  };
 }

@@ -2,9 +2,8 @@
 
 const UNIT_S: { [unit: string]: number } = { ms: 0.001, s: 1, m: 60, min: 60, h: 3600, d: 86400 };
 
-/** Seconds, or NaN when the text is not a duration. The firmware build takes only a number of seconds. */
+/** Seconds, or NaN when the text is not a duration. */
 export function parseDurationS(input: string | number): number {
-  if (typeof KISSTIME_FIRMWARE !== 'undefined') return typeof input === 'number' && input >= 0 && input < Infinity ? input : NaN;
   // Only digits and dots reach +number, so hex, exponents and signs are refused; "1.2.3" is NaN there.
   const m = typeof input === 'string' ? /^\s*([\d.]+)\s*([a-z]*)\s*$/.exec(input) : null;
   const unit = m ? m[2] || 's' : '';

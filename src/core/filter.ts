@@ -1,8 +1,6 @@
 // A fixed-size clock filter (the NTP clock-filter idea): of the last 8 samples, trust the one with the least
 // delay, since queueing only ever adds delay and the offset error is bounded by half the delay.
 
-import { maxOf } from './math';
-
 export const FILTER_SIZE = 8;
 /** How fast a stored sample is assumed to go stale: a typical crystal's frequency error (RFC 5905 PHI, 15 ppm), per ms. */
 const STALENESS_S_PER_MS = 15e-9;
@@ -30,7 +28,7 @@ export function bestInFilter(filter: ClockFilter, nowMs: number): FilterEntry | 
   let bestScore = Infinity;
   for (var e of filter) {
     // Twice (half the delay + the staleness): doubling is exact in binary floating point, so the order is the same.
-    const score = maxOf(e.delayS, 0) + 2 * STALENESS_S_PER_MS * (nowMs - e.atMs);
+    const score = Math.max(e.delayS, 0) + 2 * STALENESS_S_PER_MS * (nowMs - e.atMs);
     if (score < bestScore) {
       best = e;
       bestScore = score;

@@ -10,6 +10,8 @@ export * from './duration';
 export * from './policy';
 export * from './config';
 export * from './state';
+export * from './decisions';
+export * from './cursor';
 export * from './scheduler';
 export * from './server-address';
 export * from './server-acl';

@@ -1,7 +1,5 @@
 // Kiss-o'-Death handling (RFC 5905 §7.4, RFC 4330 §8, RFC 8633 §5.4).
 
-import { maxOf, minOf } from './math';
-
 /** What a kiss makes the client do. */
 export type KissAction = 'hold' | 'slow-down' | 'ignore' | 'failed-poll';
 
@@ -24,5 +22,5 @@ export function classifyKiss(code: string): KissAction {
  */
 export function intervalAfterRate(currentS: number, serverPoll: number, maxIntervalS: number): number {
   // 2^poll as a shift: exact (Math.pow is not on Espruino), and 1 << 13 fits a 32-bit int with room to spare.
-  return minOf(maxOf(serverPoll > 0 ? 1 << minOf(serverPoll, RATE_HINT_CAP_POLL) : 0, currentS * 2), maxIntervalS);
+  return Math.min(Math.max(serverPoll > 0 ? 1 << Math.min(serverPoll, RATE_HINT_CAP_POLL) : 0, currentS * 2), maxIntervalS);
 }

@@ -1,7 +1,5 @@
 // The numbers that make Kisstime polite. Every adapter and the fleet simulator get them from here.
 
-import { minOf } from './math';
-
 /** RFC 4330 §10: never two requests to one server less than 15 s apart, whatever the config or trigger. */
 export const FLOOR_S = 15;
 /** The smallest minimum interval anyone may configure (a LAN server of one's own). */
@@ -17,6 +15,8 @@ export const DEFAULT_STARTUP_DELAY_MAX_S = 300;
 /** How long a reply may take: "a few seconds". */
 export const DEFAULT_TIMEOUT_S = 5;
 export const DEFAULT_MAX_ROOT_DISTANCE_S = 5;
+/** The error bound a user needs unless they say otherwise. */
+export const DEFAULT_ACCURACY_S = 0.1;
 /** Jitter multiplies every interval by a factor in [1, 1 + JITTER_FRACTION), so polls never align to the clock. */
 export const JITTER_FRACTION = 0.1;
 /** After a server or name stops answering, resolve its name at most this often. */
@@ -25,6 +25,12 @@ export const DNS_RETRY_AFTER_FAILURE_S = 3600;
 export const DNS_TIMEOUT_S = 30;
 /** An offset change bigger than this between samples means the clock is not keeping up: poll more often. */
 export const OFFSET_JUMP_S = 0.128;
+/**
+ * While a restored wait runs, the state is saved this often so that a board in a reboot loop is credited with the
+ * time it has provably been up (without it, every boot would start the saved wait afresh and never poll). Rare
+ * enough to spare the flash: it stops once this boot has sent its first request.
+ */
+export const UPTIME_CREDIT_S = 120;
 /** Bounds on remembered addresses, so state per device stays constant however often DNS rotates. */
 export const MAX_HOLDS = 16;
 export const MAX_ADDRESSES_PER_SERVER = 4;
@@ -43,10 +49,9 @@ export function minIntervalFloorS(host: string, lanServer: boolean): number {
 
 /** Silence backoff: the wait before the n-th retry (n >= 1) doubles from the minimum interval up to the maximum. */
 export function backoffS(failures: number, minIntervalS: number, maxIntervalS: number): number {
-  // The firmware's config is always validated, so its minimum is never under the floor.
-  let wait = typeof KISSTIME_FIRMWARE === 'undefined' && minIntervalS < MIN_INTERVAL_FLOOR_S ? MIN_INTERVAL_FLOOR_S : minIntervalS;
+  let wait = Math.max(minIntervalS, MIN_INTERVAL_FLOOR_S);
   for (var n = failures; --n > 0 && wait < maxIntervalS;) wait *= 2;
-  return minOf(wait, maxIntervalS);
+  return Math.min(wait, maxIntervalS);
 }
 
 export function jittered(seconds: number, random: () => number): number {

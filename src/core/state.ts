@@ -1,14 +1,55 @@
-// The persisted snapshot: small, versioned, integers only (Espruino prints floats with limited digits).
-// Durations are stored relative to the moment of saving: on restore the device assumes no time passed while
-// it was off, so a reboot loop can never ask sooner than the saved state allows.
+// The client's persisted state: one plain record per device, saved as it is (JSON) and checked field by field
+// when read back. Property names are short because a board keeps this record in RAM, where a name of up to four
+// characters costs no variable of its own, and writes it to flash on every save.
+//
+// Times are integer milliseconds on the scheduler's clock, with `t` the moment the record was last saved. The
+// clock of the next boot starts elsewhere, so restoring shifts every time by (now - t - elapsed): with elapsed 0,
+// a device assumes no time passed while it was off, and a reboot loop can never ask sooner than the saved state
+// allows. A Node host knows the elapsed wall time and passes it.
 
-import { ServerSpec } from './config';
-import { MAX_HOLDS } from './policy';
+import { ClientConfig, isIpAddress } from './config';
+import { MAX_ADDRESSES_PER_SERVER, MAX_HOLDS } from './policy';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
+/** A time before every other, JSON-safe, so that "at least 15 s after it" needs no special case for "never". */
+export const NEVER = -1e15;
+
+/** One address of a server: everything politeness remembers about asking it. */
+export interface AddressState {
+  /** The address. */
+  a: string;
+  /** Poll interval, s. */
+  iv: number;
+  /** Floor set by RATE kisses, s; 0 until the server asks us to slow down. */
+  rf: number;
+  /** When the last request went to it, ms (NEVER if never). */
+  sent: number;
+  /** Consecutive failed polls. */
+  fail: number;
+  /** No request before this, ms: the silence backoff (NEVER when none). */
+  wait: number;
+}
+
+/** One configured server: its name or address, and what its name resolved to. */
+export interface ServerState {
+  h: string;
+  p: number;
+  /** Its addresses: one for an IP, up to MAX_ADDRESSES_PER_SERVER from DNS (none until resolved). */
+  ips: AddressState[];
+  /** The resolved addresses are good until then, ms. */
+  ttl: number;
+  /** When the name was last resolved, ms (NEVER). */
+  dnsa: number;
+  /** When its lookup last failed, ms (NEVER). */
+  dnse: number;
+  /** 1 when a poll failed since the last lookup: the name is then worth a fresh look only hourly. */
+  bad: number;
+}
+
+/** An address that refused us with DENY or RSTR: never asked again. */
 export interface Hold {
-  /** The configured server name the address belonged to ('' if unknown, from schema 1). */
+  /** The configured server the address belonged to ('' if unknown, from schema 1). */
   h: string;
   a: string;
   p: number;
@@ -16,137 +57,213 @@ export interface Hold {
   c: string;
 }
 
-export interface SlotState {
-  h: string;
-  a: string;
-  p: number;
-  /** Adaptive poll interval, s. */
-  i: number;
-  /** Floor imposed by RATE kisses, s (0 = none). */
-  r: number;
-  /** Seconds since the last request to this address when saved, -1 if never. */
-  z: number;
-}
-
-export interface LastSample {
-  /** Offset and delay in microseconds. */
-  o: number;
-  d: number;
-  s: number;
-  h: string;
-}
-
-export interface StateSnapshot {
+export interface ClientState {
   v: number;
-  /** Consecutive unanswered polls. */
-  f: number;
-  /** Seconds left of the silence backoff when saved. */
-  w: number;
-  /** Seconds since the last request to any server when saved, -1 if never. */
-  z: number;
-  holds: Hold[];
-  slots: SlotState[];
-  last: LastSample | null;
+  /** When the record was last saved, ms: the anchor that restoring shifts from. */
+  t: number;
+  hold: Hold[];
+  srv: ServerState[];
 }
 
-export type RestoreResult = { snapshot: StateSnapshot; note: string } | { snapshot: null; note: string };
+export type RestoreNote = 'none' | 'restored' | 'migrated' | 'corrupt' | 'unknown-schema';
 
 type Fields = { [field: string]: unknown };
 
-const MAX_SECONDS = 1 << 30;
-const SECONDS = [0, MAX_SECONDS];
-const SINCE = [-1, MAX_SECONDS];
+const MAX_MS = 9e15;
+const MAX_S = 1 << 30;
 
-/**
- * Per field, the [min, max] of an integer or the longest allowed length of a text. Every field of the snapshot's
- * head and entries is one letter and means the same wherever it appears, so one table serves every shape, and a
- * shape is just its fields' letters.
- */
-const LIMITS: { [field: string]: number[] | number } = { f: [0, 1000000], w: SECONDS, z: SINCE, h: 255, a: 64, p: [1, 65535], c: 4, i: SECONDS, r: SECONDS };
-if (typeof KISSTIME_FIRMWARE === 'undefined') {
-  LIMITS.o = [-MAX_SECONDS * 1024, MAX_SECONDS * 1024];
-  LIMITS.d = [-MAX_SECONDS, MAX_SECONDS];
-  LIMITS.s = [0, 16];
+function isInt(x: unknown, low: number, high: number): x is number {
+  return typeof x === 'number' && x % 1 === 0 && x >= low && x <= high;
 }
 
-/** A copy holding only the fields named (one letter each), or null if any is missing or out of range. */
-function checked<T>(v: unknown, fields: string): T | null {
-  const out: Fields = {};
-  for (var i = 0; i < fields.length; i++) {
-    const field = fields[i];
-    const limit = LIMITS[field];
-    // Any value may arrive here: || {} turns null, undefined, 0 and '' into something that has no fields.
-    const x = ((v || {}) as Fields)[field];
-    // A range has a length; a text's limit, a number, has none.
-    if (!((limit as number[]).length
-      ? typeof x === 'number' && x % 1 === 0 && x >= (limit as number[])[0] && x <= (limit as number[])[1]
-      : typeof x === 'string' && x.length <= (limit as number))) return null;
-    out[field] = x;
-  }
-  return out as T;
+function isText(x: unknown, longest: number): x is string {
+  return typeof x === 'string' && x.length <= longest;
 }
 
-/**
- * The first max entries, each checked, without those whose server is not in hosts. One bad entry makes the whole
- * list, and so the snapshot, corrupt; unless lenient, when it is skipped.
- */
-function entries<T extends { h: string }>(list: unknown, fields: string, max: number, hosts: string[], lenient?: boolean): T[] | null {
-  if (!Array.isArray(list)) return null;
+/** Any value as an object whose fields may be read: null, numbers and strings have none. */
+function fieldsOf(x: unknown): Fields {
+  return x && typeof x === 'object' ? (x as Fields) : {};
+}
+
+/** A configured name, as opposed to an address (which is its own only address). */
+export function isName(server: ServerState): boolean {
+  return server.ips.length === 0 || server.ips[0].a !== server.h;
+}
+
+export function newAddress(address: string, intervalS: number): AddressState {
+  return { a: address, iv: intervalS, rf: 0, sent: NEVER, fail: 0, wait: NEVER };
+}
+
+/** The state of a device that has never asked anyone: its configured servers, nothing remembered. */
+export function freshState(config: ClientConfig, nowMs: number): ClientState {
+  return {
+    v: SCHEMA_VERSION,
+    t: nowMs,
+    hold: [],
+    srv: config.servers.map((spec): ServerState => ({
+      h: spec.host,
+      p: spec.port,
+      // An address is its own only address; a name has none until it is resolved.
+      ips: isIpAddress(spec.host) ? [newAddress(spec.host, config.minIntervalS)] : [],
+      ttl: NEVER,
+      dnsa: NEVER,
+      dnse: NEVER,
+      bad: 0,
+    })),
+  };
+}
+
+/** A saved address, or null if any field is missing or out of range. */
+function readAddress(x: unknown): AddressState | null {
+  const e = fieldsOf(x);
+  return isText(e.a, 64) && isInt(e.iv, 0, MAX_S) && isInt(e.rf, 0, MAX_S) && isInt(e.sent, NEVER, MAX_MS) && isInt(e.fail, 0, 1000000)
+    && isInt(e.wait, NEVER, MAX_MS)
+    ? { a: e.a, iv: e.iv, rf: e.rf, sent: e.sent, fail: e.fail, wait: e.wait }
+    : null;
+}
+
+function readHold(x: unknown): Hold | null {
+  const e = fieldsOf(x);
+  return isText(e.h, 255) && isText(e.a, 64) && isInt(e.p, 1, 65535) && isText(e.c, 4) ? { h: e.h, a: e.a, p: e.p, c: e.c } : null;
+}
+
+/** Every element read, or null when the list is not a list or one element is bad. */
+function readList<T>(x: unknown, read: (e: unknown) => T | null, longest: number): T[] | null {
+  if (!Array.isArray(x) || x.length > longest) return null;
   const out: T[] = [];
-  for (var i = 0; i < list.length && i < max; i++) {
-    const e = checked<T>(list[i], fields);
-    if (!e) {
-      if (!lenient) return null;
-    } else if (hosts.indexOf(e.h) >= 0) out.push(e);
+  for (var i = 0; i < x.length; i++) {
+    const e = read(x[i]);
+    if (!e) return null;
+    out.push(e);
   }
   return out;
 }
 
 /**
- * Reads whatever was stored. Never throws: an unknown or corrupt snapshot gives null and a note, and the
- * scheduler then starts politely from scratch (startup delay, minimum interval).
+ * Schema 2 kept ages in seconds at the moment of saving, and one failure count and backoff for the whole client.
+ * It becomes schema 3 as of that moment (t = 0): the shared failures and backoff go to every address, which is
+ * the polite reading of them.
  */
-export function restoreSnapshot(raw: unknown, servers: ServerSpec[]): RestoreResult {
-  let r = raw as Fields;
-  let s: StateSnapshot | null = null;
-  let note = 'no saved state';
-  if (r != null) {
-    const v1 = r.v === 1;
-    if (v1) {
-      // Schema 1 kept holds as "address|port|code" strings, failures, and one global interval. It becomes schema 2
-      // fields that then pass the same checks, leniently: an entry that makes no valid hold is skipped rather than
-      // spoiling the others, and failures out of range count as none. Nothing unknown is turned into a string or a
-      // number here: an object whose toString or valueOf is not a function would throw.
-      // Quoted, as names from the file: the firmware build shortens unquoted names ('failures' is one of ours too).
-      const failures = r['failures'];
-      const held = r['held'];
-      r = {
-        f: checked({ f: failures }, 'f') ? failures : 0, w: 0, z: -1, slots: [],
-        holds: Array.isArray(held) ? held.map((x) => {
-          const parts = typeof x === 'string' ? x.split('|') : [];
-          return { h: '', a: parts[0], p: +parts[1] || 123, c: parts[2] };
-        }) : 0,
+function fromSchema2(r: Fields): Fields {
+  const f = r.f;
+  const w = r.w;
+  const ago = (z: unknown): unknown => (z === -1 ? NEVER : (isInt(z, 0, MAX_S) ? -z * 1000 : z));
+  const slots = Array.isArray(r.slots) ? r.slots : [];
+  return {
+    // A head out of range makes the whole record corrupt, as it did in schema 2.
+    v: SCHEMA_VERSION, t: isInt(f, 0, 1000000) && isInt(w, 0, MAX_S) && isInt(r.z, -1, MAX_S) ? 0 : NaN, hold: r.holds,
+    srv: slots.map((x: unknown) => {
+      const e = fieldsOf(x);
+      return {
+        h: e.h, p: e.p, ttl: NEVER, dnsa: NEVER, dnse: NEVER, bad: 0,
+        ips: [{ a: e.a, iv: e.i, rf: e.r, sent: ago(e.z), fail: f, wait: isInt(w, 1, MAX_S) ? w * 1000 : NEVER }],
       };
-    }
-    note = 'has unknown schema';
-    if (v1 || r.v === SCHEMA_VERSION) {
-      const hosts = servers.map((server) => server.host);
-      const head = checked<StateSnapshot>(r, 'fwz');
-      // Holds and intervals for servers no longer configured are dropped; holds from schema 1 name no server ('').
-      const holds = entries<Hold>(r.holds, 'hapc', MAX_HOLDS, hosts.concat(''), v1);
-      const slots = entries<SlotState>(r.slots, 'hapirz', 64, hosts);
-      note = 'is corrupt';
-      if (head && holds && slots) {
-        s = head;
-        s.v = SCHEMA_VERSION;
-        s.holds = holds;
-        s.slots = slots;
-        // The board neither saves a last sample nor reads one back, so its restored snapshot leaves the field out.
-        if (typeof KISSTIME_FIRMWARE === 'undefined') s.last = checked<LastSample>(r.last, 'odsh');
-        note = v1 ? 'migrated from schema 1' : 'restored';
-      }
-    }
-    note = 'saved state ' + note;
-  }
-  return { snapshot: s, note: note } as RestoreResult;
+    }),
+  };
+}
+
+/** Schema 1 kept holds as "address|port|code" strings; they survive, naming no server. */
+function fromSchema1(r: Fields): Fields {
+  const held = r['held'];
+  return {
+    v: SCHEMA_VERSION, t: 0, srv: [],
+    hold: Array.isArray(held) ? held.map((x: unknown) => {
+      const parts = typeof x === 'string' ? x.split('|') : [];
+      return { h: '', a: parts[0], p: +parts[1] || 123, c: parts[2] };
+    }).filter((h) => readHold(h)) : [],
+  };
+}
+
+/** Every time in the record moved by shiftMs; NEVER stays never. */
+function shiftTimes(state: ClientState, shiftMs: number): void {
+  const move = (ms: number): number => (ms > NEVER ? ms + shiftMs : NEVER);
+  state.t = move(state.t);
+  state.srv.forEach((server) => {
+    server.ttl = move(server.ttl);
+    server.dnsa = move(server.dnsa);
+    server.dnse = move(server.dnse);
+    server.ips.forEach((ip) => {
+      ip.sent = move(ip.sent);
+      ip.wait = move(ip.wait);
+    });
+  });
+}
+
+/**
+ * What was saved, checked field by field and brought to this schema, with its times still on the saving clock (t
+ * the moment of saving), or null and why not. Never throws, whatever the value.
+ */
+export function readSavedState(raw: unknown): { saved: ClientState | null; note: RestoreNote } {
+  if (raw == null) return { saved: null, note: 'none' };
+  let r = fieldsOf(raw);
+  const v = r.v;
+  if (v === 1) r = fromSchema1(r);
+  else if (v === 2) r = fromSchema2(r);
+  else if (v !== SCHEMA_VERSION) return { saved: null, note: typeof raw === 'object' ? 'unknown-schema' : 'corrupt' };
+  const servers = readList(r.srv, (x) => {
+    const e = fieldsOf(x);
+    const ips = readList(e.ips, readAddress, MAX_ADDRESSES_PER_SERVER);
+    return isText(e.h, 255) && isInt(e.p, 1, 65535) && ips && isInt(e.ttl, NEVER, MAX_MS) && isInt(e.dnsa, NEVER, MAX_MS)
+      && isInt(e.dnse, NEVER, MAX_MS) && (e.bad === 0 || e.bad === 1)
+      ? { h: e.h, p: e.p, ips: ips, ttl: e.ttl, dnsa: e.dnsa, dnse: e.dnse, bad: e.bad }
+      : null;
+  }, 64);
+  const holds = readList(r.hold, readHold, MAX_HOLDS);
+  if (!servers || !holds || !isInt(r.t, NEVER, MAX_MS)) return { saved: null, note: 'corrupt' };
+  // Schema 2 saved one entry per address: they gather under their server.
+  const srv: ServerState[] = [];
+  servers.forEach((server) => {
+    const same = srv.filter((other) => other.h === server.h && other.p === server.p)[0];
+    if (same) same.ips = same.ips.concat(server.ips).filter((_ip, i) => i < MAX_ADDRESSES_PER_SERVER);
+    else srv.push(server);
+  });
+  return { saved: { v: SCHEMA_VERSION, t: r.t, hold: holds, srv: srv }, note: v === SCHEMA_VERSION ? 'restored' : 'migrated' };
+}
+
+/**
+ * The state to start from: the fresh state for this config, with what was saved about its servers put back.
+ * Anything unreadable gives the fresh state and says why, and the scheduler then starts politely from scratch
+ * (startup delay, minimum interval). elapsedMs is how long the device is known to have been off.
+ */
+export function restoreState(raw: unknown, config: ClientConfig, nowMs: number, elapsedMs: number): { state: ClientState; note: RestoreNote } {
+  const state = freshState(config, nowMs);
+  const read = readSavedState(raw);
+  const saved = read.saved;
+  if (!saved) return { state: state, note: read.note };
+  // What was saved about servers no longer configured is dropped; holds that name no server ('') are kept.
+  state.hold = saved.hold.filter((h) => h.h === '' || state.srv.some((server) => server.h === h.h));
+  state.srv = state.srv.map((server) => {
+    const old = saved.srv.filter((o) => o.h === server.h && o.p === server.p)[0];
+    if (!old) return server;
+    // An IP server keeps only what was saved about that IP.
+    if (!isName(server)) old.ips = old.ips.filter((ip) => ip.a === server.h).concat(server.ips).filter((_ip, i) => i < 1);
+    old.ips.forEach((ip) => {
+      ip.rf = Math.min(ip.rf, config.maxIntervalS);
+      ip.iv = Math.min(Math.max(ip.iv, config.minIntervalS, ip.rf), config.maxIntervalS);
+    });
+    return old;
+  });
+  shiftTimes(state, nowMs - saved.t - elapsedMs);
+  state.t = nowMs;
+  return { state: state, note: read.note };
+}
+
+/** A copy that shares nothing with the original: what a save keeps while the scheduler goes on. */
+export function copyState(state: ClientState): ClientState {
+  return {
+    v: state.v,
+    t: state.t,
+    hold: state.hold.map((h) => ({ h: h.h, a: h.a, p: h.p, c: h.c })),
+    srv: state.srv.map((server) => ({
+      h: server.h, p: server.p, ttl: server.ttl, dnsa: server.dnsa, dnse: server.dnse, bad: server.bad,
+      ips: server.ips.map((ip) => ({ a: ip.a, iv: ip.iv, rf: ip.rf, sent: ip.sent, fail: ip.fail, wait: ip.wait })),
+    })),
+  };
+}
+
+/** The same state as seen from a clock shifted by shiftMs (another process's clock, for merging saved files). */
+export function shiftedState(state: ClientState, shiftMs: number): ClientState {
+  const copy = copyState(state);
+  shiftTimes(copy, shiftMs);
+  return copy;
 }

@@ -2,15 +2,16 @@
 // sockets, timers, DNS and a state file. It decides nothing about the protocol itself.
 
 import { EventEmitter } from 'node:events';
-import { ClientConfig, Decision, REJECT_REASONS, Scheduler, SchedulerEvent, StateSnapshot, validateClientConfig } from '../core';
+import { ClientConfig, createScheduler, Decision, handle, offsetAt, Phase, REJECT_REASONS, Scheduler, SchedulerEvent } from '../core';
 import { NodeClock } from './clock';
-import { deferralMessage } from './describe';
+import { validateClientConfig } from './config-input';
+import { ALL_REFUSED, deferralMessage, failureMessage, restoreMessage } from './describe';
 import { cryptoRandom } from './random';
 import { sampleReport } from './report';
 import { createDnsResolver } from './resolver';
 import { StateFile } from './state-file';
 import { OutgoingRequest, sendRequest } from './transport';
-import { ClientCounters, ClientOptions, ClientStatus, ClockSource, Resolver, SampleReport, SyncNowResult } from './types';
+import { BackoffReport, ClientCounters, ClientOptions, ClientStatus, ClockSource, Resolver, SampleReport, SyncNowResult } from './types';
 
 /** A config error, with the offending field named in the message and kept apart for programs. */
 export interface ConfigError extends Error {
@@ -21,6 +22,18 @@ function configError(field: string, message: string): ConfigError {
   const error = new Error(message) as ConfigError;
   error.field = field;
   return error;
+}
+
+/** What the decisions so far say about where the client stands. */
+interface FoldedStatus {
+  phase: Phase;
+  nextMs: number | null;
+  failures: number;
+  lastReport: SampleReport | null;
+  lastKiss: ClientStatus['lastKiss'];
+  lastReject: ClientStatus['lastReject'];
+  target: ClientStatus['target'];
+  stopped: boolean;
 }
 
 function freshCounters(): ClientCounters {
@@ -41,9 +54,12 @@ export class KisstimeClient extends EventEmitter {
   private started = false;
   private closed = false;
   private stopping: Promise<void> | null = null;
-  private lastReport: SampleReport | null = null;
-  /** A snapshot whose write waits for the in-flight request to end, so disk I/O never runs between T1 and T4. */
-  private heldSnapshot: StateSnapshot | null = null;
+  /** The status as the decisions so far have told it. */
+  private readonly seen: FoldedStatus = {
+    phase: 'idle', nextMs: null, failures: 0, lastReport: null, lastKiss: null, lastReject: null, target: null, stopped: false,
+  };
+  /** A save that waits for the in-flight request to end, so disk I/O never runs between T1 and T4. */
+  private saveWanted = false;
 
   constructor(options: ClientOptions) {
     super();
@@ -55,17 +71,18 @@ export class KisstimeClient extends EventEmitter {
     this.resolver = options.resolver || createDnsResolver();
     const random = options.random || cryptoRandom;
     let saved: unknown = undefined;
+    let elapsedMs = 0;
     this.fileNote = '';
     if (options.statePath) {
-      const hosts = this.config.servers.map((s) => s.host);
-      this.state = new StateFile(options.statePath, hosts, (error) => this.fail(error));
+      this.state = new StateFile(options.statePath, (error) => this.fail(error));
       const read = this.state.read(this.clock.wallMs());
       saved = read.raw;
+      elapsedMs = read.elapsedMs;
       this.fileNote = read.note;
     } else {
       this.state = null;
     }
-    this.scheduler = new Scheduler(this.config, random, saved);
+    this.scheduler = createScheduler(this.config, random, saved, this.clock.monoMs(), elapsedMs);
   }
 
   /** Starts the polite loop: the first request goes out after the configured random startup delay. */
@@ -83,11 +100,7 @@ export class KisstimeClient extends EventEmitter {
     this.wakeTimer = null;
     this.requests.forEach((r) => r.close());
     this.requests.clear();
-    this.heldSnapshot = null;
-    if (this.state && this.started) {
-      const now = this.clock.monoMs();
-      this.state.save(this.scheduler.snapshot(now), () => this.clock.wallMs());
-    }
+    if (this.state && this.started) this.save();
     this.stopping = this.state ? this.state.flush() : Promise.resolve();
     return this.stopping;
   }
@@ -107,25 +120,27 @@ export class KisstimeClient extends EventEmitter {
   }
 
   status(): ClientStatus {
-    const s = this.scheduler.status(this.clock.monoMs());
+    const seen = this.seen;
+    const note = restoreMessage(this.scheduler.restored);
     return {
-      phase: s.phase,
-      offsetS: s.offsetS,
-      next: s.nextMs === null ? null : this.dateAt(s.nextMs),
-      failures: s.failures,
-      lastSample: this.lastReport,
-      lastKiss: s.lastKiss,
-      holds: s.holds.slice(),
-      target: s.target,
-      stoppedReason: s.stoppedReason,
-      restoreNote: this.fileNote ? s.restoreNote + ' (' + this.fileNote + ')' : s.restoreNote,
+      phase: seen.phase,
+      offsetS: this.offsetS(),
+      next: seen.nextMs === null ? null : this.dateAt(seen.nextMs),
+      failures: seen.failures,
+      lastSample: seen.lastReport,
+      lastKiss: seen.lastKiss,
+      lastReject: seen.lastReject,
+      holds: this.scheduler.state.hold.slice(),
+      target: seen.target,
+      stoppedReason: seen.stopped ? ALL_REFUSED : '',
+      restoreNote: this.fileNote ? note + ' (' + this.fileNote + ')' : note,
       counters: this.countersCopy(),
     };
   }
 
   /** The filtered offset to add to the local clock, in seconds; null before the first sample. */
   offsetS(): number | null {
-    return this.scheduler.offsetS(this.clock.monoMs());
+    return offsetAt(this.scheduler, this.clock.monoMs());
   }
 
   /** The local clock corrected by the filtered offset (the local clock itself before any sample). */
@@ -160,49 +175,65 @@ export class KisstimeClient extends EventEmitter {
       const stepS = step.call(this.clock);
       if (stepS !== 0) this.dispatch({ type: 'clock-stepped', nowMs: event.nowMs, stepS: stepS });
     }
-    const decisions = this.scheduler.handle(event);
+    const decisions = handle(this.scheduler, event);
     const emits: [string, unknown][] = [];
     for (const d of decisions) this.carryOut(d, emits);
-    const inFlight = this.closeFinishedRequests();
-    if (this.heldSnapshot && this.state && !inFlight) {
-      this.state.save(this.heldSnapshot, () => this.clock.wallMs());
-      this.heldSnapshot = null;
-    }
+    if (this.saveWanted && this.state && this.seen.phase !== 'in-flight') this.save();
     for (const e of emits) this.emit(e[0], e[1]);
     if (!this.closed) this.emit('status', this.status());
     return decisions;
   }
 
   private carryOut(d: Decision, emits: [string, unknown][]): void {
+    const seen = this.seen;
     switch (d.type) {
       case 'send':
         this.counters.sent++;
+        seen.target = { host: d.host, address: d.address, port: d.port };
+        seen.lastReject = null;
         this.send(d);
         break;
+      case 'settle': {
+        const request = this.requests.get(d.requestId);
+        if (request) request.close();
+        this.requests.delete(d.requestId);
+        break;
+      }
       case 'resolve':
         this.resolve(d.host);
         emits.push(['resolve', d]);
         break;
       case 'sample':
         this.counters.samples++;
-        this.lastReport = sampleReport(d, this.clock.wallMs());
-        emits.push(['sample', this.lastReport]);
+        seen.failures = 0;
+        seen.lastReport = sampleReport(d, this.clock.wallMs());
+        emits.push(['sample', seen.lastReport]);
         break;
       case 'reject':
         this.counters.rejected[d.reason] = (this.counters.rejected[d.reason] || 0) + 1;
+        seen.lastReject = { reason: d.reason, host: d.host, address: d.address };
         emits.push(['reject', d]);
         break;
       case 'kiss':
         this.counters.kisses[d.code] = (this.counters.kisses[d.code] || 0) + 1;
+        if (d.action !== 'ignore') seen.lastKiss = { code: d.code, host: d.host, address: d.address };
         emits.push(['kiss', d]);
         break;
-      case 'backoff':
+      case 'backoff': {
         if (d.cause === 'timeout') this.counters.timeouts++;
         else if (d.cause === 'send-error') this.counters.sendErrors++;
         else if (d.cause === 'dns-error') this.counters.dnsErrors++;
-        emits.push(['backoff', d]);
+        if (d.cause !== 'dns-error') seen.failures = d.failures;
+        const retryInS = Math.max(0, (d.retryAtMs - this.clock.monoMs()) / 1000);
+        const report: BackoffReport = {
+          cause: d.cause, host: d.host, address: d.address, failures: d.failures, retryInS: retryInS, retryAt: this.dateAt(d.retryAtMs),
+          message: failureMessage(d.cause, d.detail, this.config.timeoutS),
+        };
+        emits.push(['backoff', report]);
         break;
+      }
       case 'failover':
+        seen.target = d.toAddress ? { host: d.toHost, address: d.toAddress, port: this.portOf(d.toHost) } : null;
         emits.push(['failover', d]);
         break;
       case 'deferred': {
@@ -211,16 +242,30 @@ export class KisstimeClient extends EventEmitter {
         break;
       }
       case 'stopped':
-        emits.push(['stopped', d]);
+        seen.stopped = true;
+        emits.push(['stopped', { reason: ALL_REFUSED }]);
         break;
       case 'persist':
-        if (this.state) this.heldSnapshot = d.snapshot;
+        if (this.state) this.saveWanted = true;
         emits.push(['persist', d]);
         break;
       case 'wake':
+        seen.phase = d.phase;
+        seen.nextMs = d.atMs;
         this.arm(d.atMs);
         break;
     }
+  }
+
+  private portOf(host: string): number {
+    const spec = this.config.servers.filter((server) => server.host === host)[0];
+    return spec ? spec.port : 0;
+  }
+
+  /** Writes the scheduler's state record as it stands now, with the wall time, for the next process to read. */
+  private save(): void {
+    this.saveWanted = false;
+    if (this.state) this.state.save(this.scheduler.state, this.clock.monoMs(), this.clock.wallMs());
   }
 
   private send(d: Extract<Decision, { type: 'send' }>): void {
@@ -235,7 +280,7 @@ export class KisstimeClient extends EventEmitter {
         if (!this.closed) this.emit('send', { requestId: id, host: d.host, address: d.address, port: d.port, localPort: request.localPort });
       },
       onReply: (reply) => this.dispatch({ type: 'reply', nowMs: this.clock.monoMs(), requestId: id, from: reply.from, bytes: reply.bytes, t1: reply.t1, t4: reply.t4 }),
-      onError: (message) => this.dispatch({ type: 'send-error', nowMs: this.clock.monoMs(), requestId: id, message: message }),
+      onError: (message) => this.dispatch({ type: 'send-error', nowMs: this.clock.monoMs(), requestId: id, detail: message }),
     });
     this.requests.set(id, request);
   }
@@ -249,24 +294,8 @@ export class KisstimeClient extends EventEmitter {
     }
     answer.then(
       (r) => this.dispatch({ type: 'dns', nowMs: this.clock.monoMs(), host: host, addresses: r.addresses, ttlS: r.ttlS }),
-      (error: unknown) => this.dispatch({ type: 'dns-error', nowMs: this.clock.monoMs(), host: host, message: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) => this.dispatch({ type: 'dns-error', nowMs: this.clock.monoMs(), host: host, detail: error instanceof Error ? error.message : String(error) }),
     ).catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))));
-  }
-
-  /** Sockets live exactly as long as the scheduler waits for their reply: at most the newest one. */
-  private closeFinishedRequests(): boolean {
-    const inFlight = this.scheduler.status(this.clock.monoMs()).phase === 'in-flight';
-    let newest = -1;
-    this.requests.forEach((_r, id) => {
-      if (id > newest) newest = id;
-    });
-    this.requests.forEach((r, id) => {
-      if (!inFlight || id !== newest) {
-        r.close();
-        this.requests.delete(id);
-      }
-    });
-    return inFlight;
   }
 
   private arm(atMs: number | null): void {

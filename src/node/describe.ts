@@ -1,7 +1,28 @@
 // Words for what the client is doing, shared by the CLI and the library's messages, so a deferral or a kiss reads
 // the same wherever a person meets it.
 
-import { DeferReason, formatDurationS, KissAction } from '../core';
+import { DeferReason, FailCause, formatDurationS, KissAction, RestoreNote } from '../core';
+
+export const ALL_REFUSED = 'every configured server has refused us (DENY/RSTR)';
+
+const RESTORED: { [note in RestoreNote]: string } = {
+  'none': 'no saved state',
+  'restored': 'saved state restored',
+  'migrated': 'saved state migrated from an older schema',
+  'corrupt': 'saved state is corrupt: starting afresh, politely',
+  'unknown-schema': 'saved state has an unknown schema: starting afresh, politely',
+};
+
+export function restoreMessage(note: RestoreNote): string {
+  return RESTORED[note];
+}
+
+/** Why a poll failed, in words: detail is what the socket or resolver said, or the kiss code. */
+export function failureMessage(cause: FailCause, detail: string, timeoutS: number): string {
+  if (cause === 'timeout') return 'no answer within ' + formatDurationS(timeoutS);
+  if (cause === 'kiss') return 'kiss ' + detail + ' (no time from this server yet)';
+  return detail;
+}
 
 const DEFER_WHY: { [reason in DeferReason]: string } = {
   'not-started': 'the client has not been started',

@@ -7,14 +7,16 @@ export { createDnsResolver } from './resolver';
 export { cryptoRandom } from './random';
 export { sendRequest } from './transport';
 export type { OutgoingRequest, RequestOptions, WireReply } from './transport';
-export { StateFile, readStateFile, writeFileAtomic, ageSnapshot, mergeSnapshots } from './state-file';
-export { deferralMessage, deferralExplanation, kissConsequence } from './describe';
+export { StateFile, readStateFile, writeFileAtomic, mergeStates, forgetServer } from './state-file';
+export { validateClientConfig, coreConfigInput, parseServer } from './config-input';
+export type { NodeClientConfigInput, ConfigResult } from './config-input';
+export { deferralMessage, deferralExplanation, kissConsequence, failureMessage, restoreMessage } from './describe';
 export { sampleReport } from './report';
 export * from './types';
 export {
-  validateClientConfig, parseServer, parseDurationS, formatDurationS, isPoolName, FLOOR_S, DEFAULT_MIN_INTERVAL_S,
+  parseDurationS, formatDurationS, isPoolName, FLOOR_S, DEFAULT_MIN_INTERVAL_S,
   DEFAULT_MAX_INTERVAL_S, REJECT_REASONS,
 } from '../core';
 export type {
-  ClientConfig, ClientConfigInput, DeferReason, Decision, Hold, KissAction, Phase, RejectReason, Sample, ServerSpec, StateSnapshot,
+  ClientConfig, ClientConfigInput, DeferReason, Decision, Hold, KissAction, Phase, RejectReason, Sample, ServerSpec, ClientState,
 } from '../core';

@@ -1,6 +1,6 @@
 // The sample a user sees: the core's sample and filter state, in seconds, with the corrected time.
 
-import { Decision } from '../core';
+import { Decision, refIdToString } from '../core';
 import { SampleReport } from './types';
 
 type SampleDecision = Extract<Decision, { type: 'sample' }>;
@@ -12,7 +12,7 @@ export function sampleReport(d: SampleDecision, wallMs: number): SampleReport {
     offset: d.offsetS,
     delay: d.delayS,
     stratum: s.stratum,
-    refid: s.refId,
+    refid: refIdToString(s.refId, s.stratum),
     leap: s.leap,
     precision: Math.pow(2, s.precision),
     rootDistance: s.rootDistanceS,

@@ -1,6 +1,7 @@
 // The Node adapter's public surface, shared by the CLI, the Node-RED nodes and the benches.
 
-import { ClientConfigInput, DeferReason, Hold, NtpTimestamp, Phase, RejectReason, Sample } from '../core';
+import { DeferReason, FailCause, Hold, NtpTimestamp, Phase, RejectReason, Sample } from '../core';
+import { NodeClientConfigInput } from './config-input';
 
 /** Where time, timers and randomness come from; tests inject a virtual one. */
 export interface ClockSource {
@@ -25,7 +26,7 @@ export interface ResolvedAddresses {
 export type Resolver = (host: string) => Promise<ResolvedAddresses>;
 
 export interface ClientOptions {
-  config: ClientConfigInput;
+  config: NodeClientConfigInput;
   /** JSON state file (atomic writes); omit for no persistence. */
   statePath?: string;
   clock?: ClockSource;
@@ -76,9 +77,22 @@ export interface ClientStatus {
   failures: number;
   lastSample: SampleReport | null;
   lastKiss: { code: string; host: string; address: string } | null;
+  /** The last reply refused since the last request, and why (a reply that proves nothing is no answer either). */
+  lastReject: { reason: RejectReason; host: string; address: string } | null;
   holds: Hold[];
   target: { host: string; address: string; port: number } | null;
   stoppedReason: string;
   restoreNote: string;
   counters: ClientCounters;
+}
+
+/** What the client emits as 'backoff': a failed poll, in words, and when that server may be asked again. */
+export interface BackoffReport {
+  cause: FailCause;
+  host: string;
+  address: string;
+  failures: number;
+  retryInS: number;
+  retryAt: Date;
+  message: string;
 }

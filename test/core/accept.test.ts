@@ -28,7 +28,7 @@ describe('reply acceptance', () => {
     if (v.kind !== 'sample') return;
     expect(v.sample.offsetS).toBeCloseTo(0.05, 6);
     expect(v.sample.delayS).toBeCloseTo(0.003, 6);
-    expect(v.sample).toMatchObject({ stratum: 2, refId: '127.0.0.1', precision: -23, host: 'time.example', address: '127.0.0.5' });
+    expect(v.sample).toMatchObject({ stratum: 2, refId: 0x7f000001, precision: -23, host: 'time.example', address: '127.0.0.5' });
   });
 
   test('a kiss is believed only after source, mode, origin, freshness and first-reply checks', () => {

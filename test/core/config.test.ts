@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { formatDurationS, parseDurationS, parseServer, validateClientConfig } from '../../src/core';
+import { checkClientConfig, formatDurationS, parseDurationS } from '../../src/core';
+import { parseServer, validateClientConfig } from '../../src/node/config-input';
 
 describe('client configuration', () => {
   test('durations read as people write them', () => {
@@ -40,8 +41,8 @@ describe('client configuration', () => {
   test('floors: 16 s always, 30 min unless it is your LAN server, 30 min for pool names even then, and the admin floor', () => {
     expect(validateClientConfig({ servers: ['10.1.1.1'], minInterval: '10s', lanServer: true })).toMatchObject({ ok: false, field: 'minInterval', message: expect.stringMatching(/floor of 16 s/) });
     expect(validateClientConfig({ servers: ['10.1.1.1'], minInterval: '16s', lanServer: true }).ok).toBe(true);
-    expect(validateClientConfig({ servers: ['10.1.1.1'], minInterval: '16s' })).toMatchObject({ ok: false, field: 'minInterval', message: expect.stringMatching(/floor of 30 min.*LAN server/) });
-    expect(validateClientConfig({ servers: ['2.europe.pool.ntp.org'], minInterval: '5m', lanServer: true })).toMatchObject({ ok: false, field: 'minInterval', message: expect.stringMatching(/pool\.ntp\.org/) });
+    expect(validateClientConfig({ servers: ['10.1.1.1'], minInterval: '16s' })).toMatchObject({ ok: false, field: 'minInterval', message: expect.stringMatching(/floor of 1800 s for a server you do not run \(lanServer\)/) });
+    expect(validateClientConfig({ servers: ['2.europe.pool.ntp.org'], minInterval: '5m', lanServer: true })).toMatchObject({ ok: false, field: 'minInterval', message: expect.stringMatching(/NTP Pool rule/) });
     expect(validateClientConfig({ servers: ['10.1.1.1'], minInterval: '1m', lanServer: true, adminMinInterval: '5m' })).toMatchObject({ ok: false, field: 'minInterval', message: expect.stringMatching(/administrator/) });
   });
 
@@ -52,5 +53,27 @@ describe('client configuration', () => {
     expect(validateClientConfig({ servers: ['a.example'], startupDelayMin: 10, startupDelayMax: 5 })).toMatchObject({ ok: false, field: 'startupDelayMax' });
     expect(validateClientConfig({ servers: ['a.example'], timeout: '5m' })).toMatchObject({ ok: false, field: 'timeout' });
     expect(validateClientConfig({ servers: ['a.example'], maxRootDistance: 0 })).toMatchObject({ ok: false, field: 'maxRootDistance' });
+  });
+
+  test('the core refuses with an Error that names the field, whatever it is given', () => {
+    const refusal = (input: unknown) => {
+      try {
+        checkClientConfig(input as Parameters<typeof checkClientConfig>[0]);
+      } catch (e) {
+        return e;
+      }
+      return null;
+    };
+    for (const [input, field] of [
+      [null, 'config'], [{}, 'servers'], [{ servers: ['a.example'] }, 'servers[0]'], [{ servers: [{ host: 'a.example', port: 0 }] }, 'servers[0]'],
+      [{ servers: [{ host: 'a.example', port: 123 }], minInterval: '34m' }, 'minInterval'],
+      [{ servers: [{ host: 'a.example', port: 123 }], accuracy: -1 }, 'accuracy'],
+    ] as const) {
+      const e = refusal(input);
+      expect(e).toBeInstanceOf(Error);
+      expect((e as { field?: string }).field).toBe(field);
+      expect((e as Error).message.startsWith(field + ': ')).toBe(true);
+    }
+    expect(checkClientConfig({ servers: [{ host: 'a.example', port: 123 }] }).accuracyS).toBe(0.1);
   });
 });

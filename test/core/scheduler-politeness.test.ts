@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { Decision, encodePacket, FLOOR_S, Scheduler, SchedulerEvent, asciiToRefId, decodePacket, ntpFromUnixSeconds } from '../../src/core';
-import { configOf, seededRandom, VirtualWorld } from './virtual-server';
+import { Decision, encodePacket, FLOOR_S, handle, offsetAt, SchedulerEvent, asciiToRefId, decodePacket, ntpFromUnixSeconds } from '../../src/core';
+import { configOf, newScheduler, seededRandom, VirtualWorld } from './virtual-server';
 
 const DAY_MS = 86400e3;
 
@@ -30,7 +30,7 @@ function drive(steps: Step[], seed: number, lanServer: boolean) {
   const config = configOf({ servers: ['127.0.0.10', '127.0.0.11:1123', 'ntp.example.net'], lanServer, minInterval: lanServer ? 16 : 1800, startupDelayMin: 0, startupDelayMax: 5 });
   const random = seededRandom(seed);
   let saved: unknown = null;
-  let scheduler = new Scheduler(config, random, saved);
+  let scheduler = newScheduler(config, random, saved);
   let now = 0;
   let wake: number | null = null;
   let inflight: Extract<Decision, { type: 'send' }> | null = null;
@@ -41,7 +41,7 @@ function drive(steps: Step[], seed: number, lanServer: boolean) {
   const apply = (out: Decision[]) => {
     for (const d of out) {
       if (d.type === 'wake') wake = d.atMs;
-      if (d.type === 'persist') saved = JSON.parse(JSON.stringify(d.snapshot));
+      if (d.type === 'persist') saved = JSON.parse(JSON.stringify(scheduler.state));
       if (d.type === 'kiss' && d.action === 'hold') denied.add(d.address + ':' + d.port);
       if (d.type === 'send') {
         const key = d.address + ':' + d.port;
@@ -53,11 +53,11 @@ function drive(steps: Step[], seed: number, lanServer: boolean) {
         inflight = d;
       }
       if (d.type === 'resolve') {
-        apply(scheduler.handle({ type: 'dns', nowMs: now, host: d.host, addresses: ['127.0.0.20', '127.0.0.21'], ttlS: 60 }));
+        apply(handle(scheduler, { type: 'dns', nowMs: now, host: d.host, addresses: ['127.0.0.20', '127.0.0.21'], ttlS: 60 }));
       }
     }
   };
-  const handle = (e: SchedulerEvent) => apply(scheduler.handle(e));
+  const feed = (e: SchedulerEvent) => apply(handle(scheduler, e));
   const reply = (how: string) => {
     if (!inflight) return;
     const req = decodePacket(inflight.bytes);
@@ -71,10 +71,10 @@ function drive(steps: Step[], seed: number, lanServer: boolean) {
       origin: how === 'forged' ? { s: 1, f: 2 } : req.packet.transmit, receive: t1, transmit: t1,
     });
     const port = how === 'wrong-port' ? inflight.port + 1 : inflight.port;
-    handle({ type: 'reply', nowMs: now, requestId: inflight.requestId, from: { address: inflight.address, port }, bytes, t1, t4 });
+    feed({ type: 'reply', nowMs: now, requestId: inflight.requestId, from: { address: inflight.address, port }, bytes, t1, t4 });
   };
 
-  handle({ type: 'start', nowMs: now });
+  feed({ type: 'start', nowMs: now });
   const current = () => inflight as Extract<Decision, { type: 'send' }> | null;
   for (const s of steps) {
     const sent = current();
@@ -82,19 +82,19 @@ function drive(steps: Step[], seed: number, lanServer: boolean) {
       const end = now + s.ms;
       while (wake !== null && wake <= end) {
         now = Math.max(now, wake);
-        handle({ type: 'tick', nowMs: now });
+        feed({ type: 'tick', nowMs: now });
       }
       now = end;
-      handle({ type: 'tick', nowMs: now });
-    } else if (s.kind === 'sync-now') handle({ type: 'sync-now', nowMs: now });
+      feed({ type: 'tick', nowMs: now });
+    } else if (s.kind === 'sync-now') feed({ type: 'sync-now', nowMs: now });
     else if (s.kind === 'answer') reply(s.how);
-    else if (s.kind === 'timeout' && sent) handle({ type: 'timeout', nowMs: now, requestId: sent.requestId });
-    else if (s.kind === 'send-error' && sent) handle({ type: 'send-error', nowMs: now, requestId: sent.requestId, message: 'EHOSTUNREACH' });
+    else if (s.kind === 'timeout' && sent) feed({ type: 'timeout', nowMs: now, requestId: sent.requestId });
+    else if (s.kind === 'send-error' && sent) feed({ type: 'send-error', nowMs: now, requestId: sent.requestId, detail: 'EHOSTUNREACH' });
     else if (s.kind === 'reboot') {
-      scheduler = new Scheduler(config, random, saved);
+      scheduler = newScheduler(config, random, saved, now);
       inflight = null;
       wake = null;
-      handle({ type: 'start', nowMs: now });
+      feed({ type: 'start', nowMs: now });
     }
   }
   return { sends, violations };
@@ -123,7 +123,7 @@ describe('scheduler politeness under arbitrary events', () => {
 
 describe('scheduler over a virtual day', () => {
   test('a silent server gets exponentially fewer requests: 6 in a day at the default 34 min minimum', () => {
-    const w = new VirtualWorld(new Scheduler(configOf({ servers: ['192.0.2.1'] }), seededRandom(3), null), () => ({ kind: 'silent' }));
+    const w = new VirtualWorld(newScheduler(configOf({ servers: ['192.0.2.1'] }), seededRandom(3), null), () => ({ kind: 'silent' }));
     w.start();
     w.runUntil(DAY_MS);
     const gaps = w.sent.slice(1).map((s, i) => (s.atMs - w.sent[i].atMs) / 1000);
@@ -137,21 +137,21 @@ describe('scheduler over a virtual day', () => {
 
   test('a DENY gets exactly one request, then silence for the rest of the day and after a reboot', () => {
     const config = configOf({ servers: ['192.0.2.1'] });
-    const w = new VirtualWorld(new Scheduler(config, seededRandom(4), null), () => ({ kind: 'kiss', code: 'DENY' }));
+    const w = new VirtualWorld(newScheduler(config, seededRandom(4), null), () => ({ kind: 'kiss', code: 'DENY' }));
     w.start();
     w.runUntil(DAY_MS);
     console.log('DENY server, requests in one virtual day:', w.sent.length);
     expect(w.sent.length).toBe(1);
     expect(w.decisions.some((d) => d.type === 'stopped')).toBe(true);
-    const again = new Scheduler(config, seededRandom(5), w.snapshot);
-    const out = again.handle({ type: 'start', nowMs: 0 });
+    const again = newScheduler(config, seededRandom(5), w.snapshot);
+    const out = handle(again, { type: 'start', nowMs: 0 });
     expect(out.some((d) => d.type === 'stopped')).toBe(true);
-    expect(again.handle({ type: 'sync-now', nowMs: 1 }).filter((d) => d.type === 'send')).toEqual([]);
+    expect(handle(again, { type: 'sync-now', nowMs: 1 }).filter((d) => d.type === 'send')).toEqual([]);
   });
 
   test('RSTR fails over to the next server and never returns to the first', () => {
     const w = new VirtualWorld(
-      new Scheduler(configOf({ servers: ['192.0.2.1', '192.0.2.2'] }), seededRandom(6), null),
+      newScheduler(configOf({ servers: ['192.0.2.1', '192.0.2.2'] }), seededRandom(6), null),
       (address) => (address === '192.0.2.1' ? { kind: 'kiss', code: 'RSTR' } : { kind: 'answer' }),
     );
     w.start();
@@ -164,7 +164,7 @@ describe('scheduler over a virtual day', () => {
 
   test('RATE at least doubles the interval each time, takes the poll hint only up to 2^13 s, and stops at the maximum', () => {
     const config = configOf({ servers: ['192.0.2.1'], maxInterval: '12h' });
-    const w = new VirtualWorld(new Scheduler(config, seededRandom(8), null), () => ({ kind: 'kiss', code: 'RATE', poll: 17 }));
+    const w = new VirtualWorld(newScheduler(config, seededRandom(8), null), () => ({ kind: 'kiss', code: 'RATE', poll: 17 }));
     w.start();
     w.runUntil(7 * DAY_MS);
     const intervals = w.decisions.filter((d) => d.type === 'kiss').map((d) => (d as { intervalS: number }).intervalS);
@@ -176,7 +176,7 @@ describe('scheduler over a virtual day', () => {
   });
 
   test('a small poll hint still doubles the interval', () => {
-    const w = new VirtualWorld(new Scheduler(configOf({ servers: ['192.0.2.1'] }), seededRandom(9), null), () => ({ kind: 'kiss', code: 'RATE', poll: 4 }));
+    const w = new VirtualWorld(newScheduler(configOf({ servers: ['192.0.2.1'] }), seededRandom(9), null), () => ({ kind: 'kiss', code: 'RATE', poll: 4 }));
     w.start();
     w.runUntil(DAY_MS);
     const intervals = w.decisions.filter((d) => d.type === 'kiss').map((d) => (d as { intervalS: number }).intervalS);
@@ -185,11 +185,11 @@ describe('scheduler over a virtual day', () => {
 
   test('X codes are ignored and INIT counts as a failed poll; neither is taken as time', () => {
     for (const code of ['XKEY', 'INIT']) {
-      const w = new VirtualWorld(new Scheduler(configOf({ servers: ['192.0.2.1'] }), seededRandom(10), null), () => ({ kind: 'kiss', code }));
+      const w = new VirtualWorld(newScheduler(configOf({ servers: ['192.0.2.1'] }), seededRandom(10), null), () => ({ kind: 'kiss', code }));
       w.start();
       w.runUntil(DAY_MS);
       expect(w.decisions.filter((d) => d.type === 'sample')).toEqual([]);
-      expect(w.scheduler.offsetS(w.nowMs)).toBeNull();
+      expect(offsetAt(w.scheduler, w.nowMs)).toBeNull();
       const backoffs = w.decisions.filter((d) => d.type === 'backoff').map((d) => (d as { cause: string }).cause);
       // An ignored X kiss leaves the request open; it then times out like silence.
       expect(backoffs[0]).toBe(code === 'INIT' ? 'kiss' : 'timeout');
@@ -199,7 +199,7 @@ describe('scheduler over a virtual day', () => {
 
   test('the interval lengthens toward the maximum while samples agree, and shortens when the offset jumps', () => {
     let offset = 0;
-    const w = new VirtualWorld(new Scheduler(configOf({ servers: ['192.0.2.1'] }), seededRandom(11), null), () => ({ kind: 'answer', offsetS: offset }));
+    const w = new VirtualWorld(newScheduler(configOf({ servers: ['192.0.2.1'] }), seededRandom(11), null), () => ({ kind: 'answer', offsetS: offset }));
     w.start();
     w.runUntil(5 * DAY_MS);
     const samples = w.decisions.filter((d) => d.type === 'sample') as Extract<Decision, { type: 'sample' }>[];
@@ -213,8 +213,8 @@ describe('scheduler over a virtual day', () => {
   test('jitter spreads the intervals and startup delays cover the 1-300 s window', () => {
     const starts: number[] = [];
     for (let seed = 0; seed < 400; seed++) {
-      const s = new Scheduler(configOf({ servers: ['192.0.2.1'] }), seededRandom(seed), null);
-      const wake = s.handle({ type: 'start', nowMs: 0 }).find((d) => d.type === 'wake') as { atMs: number };
+      const s = newScheduler(configOf({ servers: ['192.0.2.1'] }), seededRandom(seed), null);
+      const wake = handle(s, { type: 'start', nowMs: 0 }).find((d) => d.type === 'wake') as { atMs: number };
       starts.push(wake.atMs / 1000);
     }
     expect(Math.min(...starts)).toBeGreaterThanOrEqual(1);
@@ -223,7 +223,7 @@ describe('scheduler over a virtual day', () => {
     const buckets = new Array(10).fill(0);
     for (const s of starts) buckets[Math.min(9, Math.floor((s - 1) / 29.9))]++;
     expect(Math.min(...buckets)).toBeGreaterThan(15);
-    const w = new VirtualWorld(new Scheduler(configOf({ servers: ['192.0.2.1'], maxInterval: 2048 }), seededRandom(12), null), () => ({ kind: 'answer' }));
+    const w = new VirtualWorld(newScheduler(configOf({ servers: ['192.0.2.1'], maxInterval: 2048 }), seededRandom(12), null), () => ({ kind: 'answer' }));
     w.start();
     w.runUntil(DAY_MS);
     const gaps = w.sent.slice(1).map((s, i) => (s.atMs - w.sent[i].atMs) / 1000);

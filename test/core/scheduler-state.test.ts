@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { Decision, restoreSnapshot, Scheduler, SchedulerEvent } from '../../src/core';
-import { configOf, seededRandom, VirtualWorld } from './virtual-server';
+import { Decision, handle, NEVER, readSavedState, restoreState, SchedulerEvent } from '../../src/core';
+import { configOf, newScheduler, seededRandom, VirtualWorld } from './virtual-server';
 
 const DAY_MS = 86400e3;
 
@@ -10,61 +10,98 @@ function wakeOf(out: Decision[]): number | null {
 }
 
 describe('persisted state', () => {
-  test('a snapshot round-trips through JSON and restores holds, RATE floors and failures', () => {
+  test('the saved record round-trips through JSON and restores holds, RATE floors and per-server backoff', () => {
     const config = configOf({ servers: ['192.0.2.1', '192.0.2.2', '192.0.2.3'] });
-    const w = new VirtualWorld(new Scheduler(config, seededRandom(1), null), (a) => {
+    const w = new VirtualWorld(newScheduler(config, seededRandom(1), null), (a) => {
       if (a === '192.0.2.1') return { kind: 'kiss', code: 'DENY' };
-      if (a === '192.0.2.2') return { kind: 'kiss', code: 'RATE' };
-      return { kind: 'silent' };
+      if (a === '192.0.2.2') return { kind: 'silent' };
+      return { kind: 'kiss', code: 'RATE' };
     });
     w.start();
     w.runUntil(DAY_MS / 4);
     const json = JSON.parse(JSON.stringify(w.snapshot));
-    const r = restoreSnapshot(json, config.servers);
-    expect(r.snapshot).toEqual(w.snapshot);
-    expect(r.snapshot?.holds).toEqual([{ h: '192.0.2.1', a: '192.0.2.1', p: 123, c: 'DENY' }]);
-    expect(r.snapshot?.slots.find((s) => s.a === '192.0.2.2')?.r).toBeGreaterThanOrEqual(4096);
+    const r = readSavedState(json);
+    expect(r.note).toBe('restored');
+    expect(r.saved).toEqual(w.snapshot);
+    expect(r.saved?.hold).toEqual([{ h: '192.0.2.1', a: '192.0.2.1', p: 123, c: 'DENY' }]);
+    const ipOf = (a: string) => r.saved?.srv.find((s) => s.h === a)?.ips[0];
+    expect(ipOf('192.0.2.3')?.rf).toBeGreaterThanOrEqual(4096);
+    // The silent server backs off on its own; the one that answers (with RATE) keeps no failures.
+    expect(ipOf('192.0.2.2')?.fail).toBeGreaterThan(0);
+    expect(ipOf('192.0.2.2')?.wait).toBeGreaterThan(0);
+    expect(ipOf('192.0.2.3')?.fail).toBe(0);
     // Every number is an integer: Espruino prints floats with few digits.
     const numbers: number[] = [];
     JSON.stringify(json, (_k, v) => (typeof v === 'number' && numbers.push(v), v));
     expect(numbers.every((n) => Number.isInteger(n))).toBe(true);
+    // Restored on another clock, every wait keeps its distance from the moment of saving.
+    const later = restoreState(json, config, 5_000_000, 0).state;
+    const shift = 5_000_000 - json.t;
+    expect(later.srv[1].ips[0].wait).toBe((ipOf('192.0.2.2')?.wait as number) + shift);
+    expect(later.srv[1].ips[0].sent).toBe((ipOf('192.0.2.2')?.sent as number) + shift);
   });
 
-  test('unknown, corrupt or hostile snapshots fall back to a polite fresh start and never throw', () => {
+  test('unknown, corrupt or hostile saved state falls back to a polite fresh start and never throws', () => {
     const config = configOf({ servers: ['192.0.2.1'] });
     fc.assert(fc.property(fc.anything(), (junk) => {
-      const s = new Scheduler(config, seededRandom(2), junk);
-      const wake = wakeOf(s.handle({ type: 'start', nowMs: 0 }));
+      const s = newScheduler(config, seededRandom(2), junk);
+      const wake = wakeOf(handle(s, { type: 'start', nowMs: 0 }));
       expect(wake).not.toBeNull();
       expect(wake as number).toBeGreaterThanOrEqual(1000);
     }), { numRuns: 1000 });
-    for (const junk of ['{', { v: 99 }, { v: 2, f: -1 }, { v: 2, f: 0, w: 0, z: 0, holds: 'x', slots: [] }, { v: 2, f: 0, w: 0, z: 0, holds: [{ a: 1 }], slots: [] }]) {
-      expect(restoreSnapshot(junk, config.servers).snapshot).toBeNull();
+    for (const junk of ['{', { v: 99 }, { v: 3, t: 0, hold: [7], srv: [] }, { v: 3, t: 0, hold: [], srv: [1] }, { v: 3, t: 0, hold: 'x', srv: [] },
+      { v: 3, t: 0, hold: [{ a: 1 }], srv: [] }, { v: 3, t: 0.5, hold: [], srv: [] }, { v: 2, f: -1 }]) {
+      expect(readSavedState(junk).saved).toBeNull();
+      expect(restoreState(junk, config, 0, 0).state.hold).toEqual([]);
     }
+    expect(readSavedState('not json').note).toBe('corrupt');
+    expect(readSavedState({ v: 99 }).note).toBe('unknown-schema');
+    expect(readSavedState(undefined).note).toBe('none');
   });
 
-  test('schema 1 state migrates, keeping its holds', () => {
+  test('schema 2 state (the previous release) migrates, keeping its holds, RATE floors and waits', () => {
     const config = configOf({ servers: ['192.0.2.1', '192.0.2.2'] });
-    const r = restoreSnapshot({ v: 1, held: ['192.0.2.1|123|DENY'], failures: 2 }, config.servers);
-    expect(r.note).toMatch(/schema 1/);
-    expect(r.snapshot?.holds).toEqual([{ h: '', a: '192.0.2.1', p: 123, c: 'DENY' }]);
-    const s = new Scheduler(config, seededRandom(3), { v: 1, held: ['192.0.2.1|123|DENY'], failures: 0 });
-    const w = new VirtualWorld(s, () => ({ kind: 'answer' }));
+    const v2 = {
+      v: 2, f: 1, w: 600, z: 100,
+      holds: [{ h: '192.0.2.1', a: '192.0.2.1', p: 123, c: 'DENY' }],
+      slots: [{ h: '192.0.2.2', a: '192.0.2.2', p: 123, i: 4096, r: 4096, z: 100 }],
+      last: null,
+    };
+    const r = restoreState(v2, config, 1_000_000, 0);
+    expect(r.note).toBe('migrated');
+    expect(r.state.hold).toEqual(v2.holds);
+    expect(r.state.srv[1].ips[0]).toEqual({ a: '192.0.2.2', iv: 4096, rf: 4096, sent: 1_000_000 - 100_000, fail: 1, wait: 1_000_000 + 600_000 });
+    const w = new VirtualWorld(newScheduler(config, seededRandom(3), v2), () => ({ kind: 'answer' }));
+    w.start();
+    w.runUntil(DAY_MS);
+    expect(w.sent.length).toBeGreaterThan(0);
+    expect(w.sent.every((x) => x.address === '192.0.2.2')).toBe(true);
+    expect(w.sent[0].atMs).toBeGreaterThanOrEqual(600_000);
+  });
+
+  test('schema 1 state (the first release) migrates, keeping its holds', () => {
+    const config = configOf({ servers: ['192.0.2.1', '192.0.2.2'] });
+    const v1 = { v: 1, held: ['192.0.2.1|123|DENY', 'junk', 7], failures: 2 };
+    const r = restoreState(v1, config, 0, 0);
+    expect(r.note).toBe('migrated');
+    expect(r.state.hold).toEqual([{ h: '', a: '192.0.2.1', p: 123, c: 'DENY' }]);
+    const w = new VirtualWorld(newScheduler(config, seededRandom(3), v1), () => ({ kind: 'answer' }));
     w.start();
     w.runUntil(DAY_MS);
     expect(w.sent.length).toBeGreaterThan(0);
     expect(w.sent.every((x) => x.address === '192.0.2.2')).toBe(true);
   });
 
-  test('holds and intervals for servers no longer configured are dropped; those still configured survive', () => {
-    const r = restoreSnapshot({
-      v: 2, f: 0, w: 0, z: -1,
-      holds: [{ h: 'gone.example', a: '192.0.2.9', p: 123, c: 'DENY' }, { h: 'kept.example', a: '192.0.2.8', p: 123, c: 'RSTR' }],
-      slots: [{ h: 'gone.example', a: '192.0.2.9', p: 123, i: 4096, r: 0, z: 5 }],
-      last: null,
-    }, configOf({ servers: ['kept.example'] }).servers);
-    expect(r.snapshot?.holds.map((h) => h.a)).toEqual(['192.0.2.8']);
-    expect(r.snapshot?.slots).toEqual([]);
+  test('holds and waits for servers no longer configured are dropped; those still configured survive', () => {
+    const config = configOf({ servers: ['kept.example'] });
+    const saved = {
+      v: 3, t: 0,
+      hold: [{ h: 'gone.example', a: '192.0.2.9', p: 123, c: 'DENY' }, { h: 'kept.example', a: '192.0.2.8', p: 123, c: 'RSTR' }],
+      srv: [{ h: 'gone.example', p: 123, ips: [{ a: '192.0.2.9', iv: 4096, rf: 0, sent: -5000, fail: 0, wait: NEVER }], ttl: NEVER, dnsa: NEVER, dnse: NEVER, bad: 0 }],
+    };
+    const r = restoreState(saved, config, 0, 0);
+    expect(r.state.hold.map((h) => h.a)).toEqual(['192.0.2.8']);
+    expect(r.state.srv).toEqual([{ h: 'kept.example', p: 123, ips: [], ttl: NEVER, dnsa: NEVER, dnse: NEVER, bad: 0 }]);
   });
 
   test.each([
@@ -77,7 +114,7 @@ describe('persisted state', () => {
       const sendTimes: number[] = [];
       for (let boot = 0; boot * periodMs < DAY_MS; boot++) {
         const bootAt = boot * periodMs;
-        const w = new VirtualWorld(new Scheduler(config, seededRandom(boot), saved), () => ({ kind: behaviour }));
+        const w = new VirtualWorld(newScheduler(config, seededRandom(boot), saved, bootAt), () => ({ kind: behaviour }));
         w.nowMs = bootAt;
         w.start();
         w.runUntil(bootAt + periodMs);
@@ -97,7 +134,7 @@ describe('persisted state', () => {
 describe('sync-now', () => {
   function started(input = {}) {
     const config = configOf({ servers: ['192.0.2.1'], lanServer: true, minInterval: 60, startupDelayMin: 0, startupDelayMax: 0, ...input });
-    const w = new VirtualWorld(new Scheduler(config, seededRandom(4), null), () => ({ kind: 'answer' }));
+    const w = new VirtualWorld(newScheduler(config, seededRandom(4), null), () => ({ kind: 'answer' }));
     w.start();
     w.runUntil(1000);
     return w;
@@ -128,16 +165,16 @@ describe('sync-now', () => {
 
   test('names the startup delay, RATE and silence backoff as reasons', () => {
     const config = configOf({ servers: ['192.0.2.1'], startupDelayMin: 100, startupDelayMax: 100 });
-    const s = new Scheduler(config, seededRandom(5), null);
-    s.handle({ type: 'start', nowMs: 0 });
-    expect(s.handle({ type: 'sync-now', nowMs: 10 }).find((d) => d.type === 'deferred')).toMatchObject({ reason: 'startup-delay', untilMs: 100000 });
+    const s = newScheduler(config, seededRandom(5), null);
+    handle(s, { type: 'start', nowMs: 0 });
+    expect(handle(s, { type: 'sync-now', nowMs: 10 }).find((d) => d.type === 'deferred')).toMatchObject({ reason: 'startup-delay', untilMs: 100000 });
 
-    const rate = new VirtualWorld(new Scheduler(config, seededRandom(6), null), () => ({ kind: 'kiss', code: 'RATE' }));
+    const rate = new VirtualWorld(newScheduler(config, seededRandom(6), null), () => ({ kind: 'kiss', code: 'RATE' }));
     rate.start();
     rate.runUntil(200e3);
     expect(rate.event({ type: 'sync-now', nowMs: rate.nowMs }).find((d) => d.type === 'deferred')).toMatchObject({ reason: 'rate-limited' });
 
-    const silent = new VirtualWorld(new Scheduler(config, seededRandom(7), null), () => ({ kind: 'silent' }));
+    const silent = new VirtualWorld(newScheduler(config, seededRandom(7), null), () => ({ kind: 'silent' }));
     silent.start();
     silent.runUntil(2 * 3600e3);
     expect(silent.event({ type: 'sync-now', nowMs: silent.nowMs }).find((d) => d.type === 'deferred')).toMatchObject({ reason: 'backoff' });
@@ -149,7 +186,7 @@ describe('DNS', () => {
     const resolves: number[] = [];
     let w: VirtualWorld;
     let silent = false;
-    const scheduler = new Scheduler(configOf({ servers: ['time.example.net'], lanServer: true, minInterval: 16, maxInterval: 64 }), seededRandom(8), null);
+    const scheduler = newScheduler(configOf({ servers: ['time.example.net'], lanServer: true, minInterval: 16, maxInterval: 64 }), seededRandom(8), null);
     // eslint-disable-next-line prefer-const
     w = new VirtualWorld(scheduler, () => (silent ? { kind: 'silent' } : { kind: 'answer' }), () => {
       resolves.push(w.nowMs);
@@ -173,14 +210,14 @@ describe('DNS', () => {
 
   test('a failing resolver is asked again at most hourly and nothing is sent meanwhile', () => {
     const resolves: number[] = [];
-    const s = new Scheduler(configOf({ servers: ['nowhere.example'] }), seededRandom(9), null);
+    const s = newScheduler(configOf({ servers: ['nowhere.example'] }), seededRandom(9), null);
     let now = 0;
     let wake: number | null = null;
     const run = (e: SchedulerEvent) => {
-      for (const d of s.handle(e)) {
+      for (const d of handle(s, e)) {
         if (d.type === 'resolve') {
           resolves.push(now);
-          run({ type: 'dns-error', nowMs: now, host: d.host, message: 'ENOTFOUND' });
+          run({ type: 'dns-error', nowMs: now, host: d.host, detail: 'ENOTFOUND' });
         }
         if (d.type === 'send') throw new Error('sent without an address');
         if (d.type === 'wake') wake = d.atMs;

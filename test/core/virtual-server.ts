@@ -2,9 +2,10 @@
 // scripted servers, so scheduler behaviour over days runs in milliseconds.
 
 import {
-  ClientConfigInput, Decision, decodePacket, encodePacket, Scheduler, SchedulerEvent, StateSnapshot, validateClientConfig,
+  ClientConfig, ClientState, copyState, createScheduler, Decision, decodePacket, encodePacket, handle, Scheduler, SchedulerEvent,
   asciiToRefId, addSeconds, ntpFromUnixSeconds, NtpTimestamp,
 } from '../../src/core';
+import { NodeClientConfigInput, validateClientConfig } from '../../src/node/config-input';
 
 export type ServerBehaviour =
   | { kind: 'answer'; offsetS?: number; delayS?: number; stratum?: number; leap?: number }
@@ -21,17 +22,23 @@ export interface SentRecord {
 // The same seeded generator the fleet simulator gives every device, so every virtual run can be replayed.
 export { seededRandom } from '../../bench/fleet/random';
 
-export function configOf(input: ClientConfigInput) {
+export function configOf(input: NodeClientConfigInput): ClientConfig {
   const r = validateClientConfig(input);
   if (!r.ok) throw new Error(r.message);
   return r.config;
+}
+
+/** A scheduler that boots at nowMs (0 unless given) from whatever was saved. */
+export function newScheduler(config: ClientConfig, random: () => number, saved: unknown, nowMs = 0): Scheduler {
+  return createScheduler(config, random, saved, nowMs);
 }
 
 export class VirtualWorld {
   nowMs = 0;
   readonly sent: SentRecord[] = [];
   readonly decisions: Decision[] = [];
-  snapshot: StateSnapshot | null = null;
+  /** What the scheduler last asked to save, as a copy: what survives a reboot. */
+  snapshot: ClientState | null = null;
   private wakeAtMs: number | null = null;
   private readonly wallAtZeroS = 1_700_000_000;
 
@@ -42,11 +49,11 @@ export class VirtualWorld {
   ) {}
 
   start(): void {
-    this.apply(this.scheduler.handle({ type: 'start', nowMs: this.nowMs }));
+    this.apply(handle(this.scheduler, { type: 'start', nowMs: this.nowMs }));
   }
 
   event(e: SchedulerEvent): Decision[] {
-    const out = this.scheduler.handle(e);
+    const out = handle(this.scheduler, e);
     this.apply(out);
     return out;
   }
@@ -57,7 +64,7 @@ export class VirtualWorld {
     while (this.wakeAtMs !== null && this.wakeAtMs <= endMs) {
       if (++guard > 1_000_000) throw new Error('scheduler asked to wake too often');
       this.nowMs = Math.max(this.nowMs, this.wakeAtMs);
-      this.apply(this.scheduler.handle({ type: 'tick', nowMs: this.nowMs }));
+      this.apply(handle(this.scheduler, { type: 'tick', nowMs: this.nowMs }));
     }
     this.nowMs = endMs;
   }
@@ -70,14 +77,14 @@ export class VirtualWorld {
     for (const d of out) {
       this.decisions.push(d);
       if (d.type === 'wake') this.wakeAtMs = d.atMs;
-      else if (d.type === 'persist') this.snapshot = d.snapshot;
+      else if (d.type === 'persist') this.snapshot = copyState(this.scheduler.state);
       else if (d.type === 'resolve') {
         const r = this.dns(d.host);
         const e: SchedulerEvent = r
           ? { type: 'dns', nowMs: this.nowMs, host: d.host, addresses: r.addresses, ttlS: r.ttlS }
-          : { type: 'dns-error', nowMs: this.nowMs, host: d.host, message: 'NXDOMAIN' };
+          : { type: 'dns-error', nowMs: this.nowMs, host: d.host, detail: 'NXDOMAIN' };
         // Answer after the current batch, as a real resolver would.
-        queueMicrotaskLike(() => this.apply(this.scheduler.handle(e)));
+        queueMicrotaskLike(() => this.apply(handle(this.scheduler, e)));
       } else if (d.type === 'send') {
         this.sent.push({ atMs: this.nowMs, host: d.host, address: d.address, port: d.port });
         this.reply(d);
@@ -115,7 +122,7 @@ export class VirtualWorld {
     const e: SchedulerEvent = { type: 'reply', nowMs: replyAt, requestId: d.requestId, from: { address: d.address, port: d.port }, bytes, t1, t4 };
     queueMicrotaskLike(() => {
       this.nowMs = Math.max(this.nowMs, replyAt);
-      this.apply(this.scheduler.handle(e));
+      this.apply(handle(this.scheduler, e));
     });
   }
 }

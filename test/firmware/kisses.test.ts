@@ -79,7 +79,7 @@ describe('firmware politeness over a virtual day', () => {
     counts.denyAfterReboot = b.sent.length - 1;
     expect(b.sent.length).toBe(1);
     expect(after.events.error.some((e) => e.cause === 'stopped')).toBe(true);
-    expect(b.storage.readJSON('kisstime.state')).toMatchObject({ holds: [{ c: 'DENY' }] });
+    expect(b.storage.readJSON('kisstime.state')).toMatchObject({ hold: [{ c: 'DENY' }] });
   });
 
   it('RATE: every kiss at least doubles the interval, and the slowdown survives a reboot', async () => {
@@ -100,8 +100,8 @@ describe('firmware politeness over a virtual day', () => {
     bootAndListen(b);
     await b.run(DAY_MS);
     // The RATE floor was saved with the slot, and the next request after the reboot honours it.
-    const saved = b.storage.readJSON('kisstime.state') as { slots: { r: number }[] };
-    expect(saved.slots[0].r).toBeGreaterThanOrEqual(lastInterval);
+    const saved = b.storage.readJSON('kisstime.state') as { srv: { ips: { rf: number }[] }[] };
+    expect(saved.srv[0].ips[0].rf).toBeGreaterThanOrEqual(lastInterval);
     const next = b.sent[sentBefore];
     expect(next === undefined || next.atMs - lastSendMs >= lastInterval * 1000).toBe(true);
   });

@@ -116,7 +116,7 @@ describe('kisstime query', () => {
     expect(r.code, r.err).toBe(0);
     const saved = JSON.parse(readFileSync(state, 'utf8'));
     expect(saved.format).toBe('kisstime-state');
-    expect(saved.snapshot.v).toBe(2);
+    expect(saved.snapshot.v).toBe(3);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 

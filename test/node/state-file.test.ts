@@ -1,12 +1,12 @@
-// The state file: atomic replacement, polite recovery from corruption, aging by wall time, and sharing between
-// clients that use different servers.
+// The state file: atomic replacement, polite recovery from corruption, waits moved on by wall time, and sharing
+// between clients that use different servers.
 
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StateSnapshot } from '../../src/core';
-import { ageSnapshot, createClient, mergeSnapshots, readStateFile, StateFile, writeFileAtomic } from '../../src/node';
+import { ClientState, NEVER, ServerState } from '../../src/core';
+import { createClient, mergeStates, readStateFile, StateFile, writeFileAtomic } from '../../src/node';
 import { startKisser, type Kisser } from '../support/kisser';
 import { allocateLoopback, releaseLoopback } from '../support/loopback';
 import { sleep } from '../support/packet';
@@ -27,8 +27,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function snapshot(extra: Partial<StateSnapshot> = {}): StateSnapshot {
-  return { v: 2, f: 0, w: 0, z: 10, holds: [], slots: [], last: null, ...extra };
+function server(h: string, a: string, extra: Partial<ServerState['ips'][number]> = {}): ServerState {
+  return { h, p: 123, ttl: NEVER, dnsa: NEVER, dnse: NEVER, bad: 0, ips: [{ a, iv: 64, rf: 0, sent: NEVER, fail: 0, wait: NEVER, ...extra }] };
+}
+
+function state(extra: Partial<ClientState> = {}): ClientState {
+  return { v: 3, t: 0, hold: [], srv: [], ...extra };
 }
 
 describe('state file', () => {
@@ -77,53 +81,49 @@ describe('state file', () => {
     }
     // Stopping wrote a good file over the bad one.
     const read = readStateFile(path, Date.now());
-    expect((read.raw as StateSnapshot).v).toBe(2);
+    expect((read.raw as ClientState).v).toBe(3);
   });
 
-  it('ages saved waits by the wall time that passed, and never by a clock that went backwards', () => {
-    const raw = snapshot({ z: 10, w: 100, f: 2, slots: [{ h: 'a', a: '127.1.1.1', p: 123, i: 64, r: 0, z: 5 }] });
-    const aged = ageSnapshot(raw, 30.7) as StateSnapshot;
-    expect(aged.z).toBe(40);
-    expect(aged.w).toBe(70);
-    expect(aged.slots[0].z).toBe(35);
-    expect(aged.f).toBe(2);
-    expect(ageSnapshot(raw, -3600)).toEqual(raw);
-    expect(ageSnapshot(snapshot({ z: -1 }), 100)).toEqual(snapshot({ z: -1 }));
-    expect(ageSnapshot('not an object', 10)).toBe('not an object');
-  });
-
-  it('round-trips through the file, aged by the time between save and read', async () => {
+  it('round-trips through the file, with the wall time between save and read, never negative', async () => {
     const path = join(dir, 'roundtrip.json');
-    const file = new StateFile(path, ['a'], (e) => {
+    const file = new StateFile(path, (e) => {
       throw e;
     });
-    await file.save(snapshot({ z: 0, slots: [{ h: 'a', a: '127.1.1.1', p: 123, i: 64, r: 32, z: 0 }] }), () => 1_000_000);
-    const read = readStateFile(path, 1_000_000 + 45_000).raw as StateSnapshot;
-    expect(read.z).toBe(45);
-    expect(read.slots[0]).toEqual({ h: 'a', a: '127.1.1.1', p: 123, i: 64, r: 32, z: 45 });
+    const saved = state({ srv: [server('a', '127.1.1.1', { sent: 4000, rf: 32 })] });
+    await file.save(saved, 5000, 1_000_000);
+    const read = readStateFile(path, 1_000_000 + 45_000);
+    expect(read.elapsedMs).toBe(45_000);
+    expect(read.raw).toEqual({ ...saved, t: 5000 });
+    expect(readStateFile(path, 1_000_000 - 3600_000).elapsedMs).toBe(0);
+    // The record saved is a copy: the scheduler may go on changing its own.
+    saved.srv[0].ips[0].sent = 9999;
+    expect((readStateFile(path, 0).raw as ClientState).srv[0].ips[0].sent).toBe(4000);
   });
 
-  it('a client using other servers keeps the refusals and RATE floors saved for ours', async () => {
+  it('a client using other servers keeps the refusals and waits saved for ours, moved onto its own clock', async () => {
     const path = join(dir, 'shared.json');
-    const syncFile = new StateFile(path, ['a', 'b'], (e) => {
+    const syncFile = new StateFile(path, (e) => {
       throw e;
     });
-    await syncFile.save(snapshot({
-      holds: [{ h: 'a', a: '127.1.1.1', p: 123, c: 'DENY' }],
-      slots: [{ h: 'b', a: '127.2.2.2', p: 123, i: 1024, r: 512, z: 3 }],
-    }), () => Date.now());
-    const queryFile = new StateFile(path, ['c'], (e) => {
+    // 'sync' saves at its monotonic 10 s, wall 1,000,000 ms: its last request to b went 3 s before.
+    await syncFile.save(state({
+      hold: [{ h: 'a', a: '127.1.1.1', p: 123, c: 'DENY' }],
+      srv: [server('a', '127.1.1.1'), server('b', '127.2.2.2', { iv: 1024, rf: 512, sent: 7000 })],
+    }), 10_000, 1_000_000);
+    const queryFile = new StateFile(path, (e) => {
       throw e;
     });
-    await queryFile.save(snapshot({ z: 0, slots: [{ h: 'c', a: '127.3.3.3', p: 123, i: 16, r: 0, z: 0 }] }), () => Date.now());
-    const merged = readStateFile(path, Date.now()).raw as StateSnapshot;
-    expect(merged.holds).toEqual([{ h: 'a', a: '127.1.1.1', p: 123, c: 'DENY' }]);
-    expect(merged.slots.map((s) => s.h).sort()).toEqual(['b', 'c']);
-    expect(merged.z).toBe(0);
+    // 'query' saves 20 s of wall time later, at its own monotonic 500 ms.
+    await queryFile.save(state({ srv: [server('c', '127.3.3.3', { sent: 400 })] }), 500, 1_020_000);
+    const merged = readStateFile(path, 1_020_000).raw as ClientState;
+    expect(merged.hold).toEqual([{ h: 'a', a: '127.1.1.1', p: 123, c: 'DENY' }]);
+    expect(merged.srv.map((s) => s.h).sort()).toEqual(['a', 'b', 'c']);
+    // b's request went 23 s before this save: 500 - 23,000 on the query's clock.
+    expect(merged.srv.find((s) => s.h === 'b')?.ips[0]).toMatchObject({ rf: 512, sent: 500 - 23_000 });
     // What the writer says about its own servers wins.
-    const again = mergeSnapshots(snapshot({ holds: [] }), merged, ['a']);
-    expect(again.holds).toEqual([]);
+    const again = mergeStates(state({ t: 500, srv: [server('a', '127.1.1.1')] }), 1_020_000, merged, 1_020_000);
+    expect(again.hold).toEqual([]);
     // A corrupt file is not carried forward.
-    expect(mergeSnapshots(snapshot(), { v: 2, holds: 'nonsense' }, [])).toEqual(snapshot());
+    expect(mergeStates(state(), 0, { v: 3, hold: 'nonsense' }, 0)).toEqual(state());
   });
 });

@@ -50,7 +50,7 @@ describe('kisstime sync', () => {
     expect(events[1].localPort).toBeGreaterThan(0);
     expect(Math.abs(events[2].offset!)).toBeLessThan(0.01);
     const saved = JSON.parse(readFileSync(state, 'utf8'));
-    expect(saved.snapshot.slots[0].a).toBe(address);
+    expect(saved.snapshot.srv[0].ips[0].a).toBe(address);
     expect(kisser.count()).toBeGreaterThanOrEqual(1);
   });
 

@@ -273,7 +273,7 @@ describe('kisstime nodes in node-red-node-test-helper', () => {
     const before = kisser.count();
     const n = await load(twoSyncFlow({ lanServer: false, minInterval: '20', minIntervalUnit: 'min' }));
     const caught = await n.caught.waitFor(1);
-    expect(caught[0].error!.message).toMatch(/minInterval: 20 min is below the floor of 30 min/);
+    expect(caught[0].error!.message).toMatch(/minInterval: 1200 s is below the floor of 1800 s/);
     expect(['sync1', 'sync2', 'now1']).toContain(caught[0].error!.source.id);
     expect(caught[0].topic).toBe('config-error');
     expect(caught[0].payload).toMatchObject({ field: 'minInterval' });
@@ -298,7 +298,7 @@ describe('kisstime nodes in node-red-node-test-helper', () => {
     const before = kisser.count();
     const n = await load(twoSyncFlow());
     const [caught] = await n.caught.waitFor(1);
-    expect(caught.error!.message).toMatch(/minInterval: 16 s is below the administrator's floor of 60 min \(kisstimeMinInterval in settings.js\)/);
+    expect(caught.error!.message).toMatch(/minInterval: 16 s is below the administrator's floor of 3600 s \(kisstimeMinInterval in settings.js\)/);
     clock.advance(60_000);
     await sleep(50);
     expect(kisser.count()).toBe(before);

@@ -3,9 +3,10 @@
 // the scheduler cannot tell it is simulated.
 
 import {
-  asciiToRefId, ClientConfig, ClientConfigInput, Decision, encodePacket, MODE_SERVER, ntpFromUnixSeconds, NtpTimestamp,
-  Scheduler, SchedulerEvent, validateClientConfig,
+  asciiToRefId, ClientConfig, copyState, createScheduler, Decision, encodePacket, handle, MODE_SERVER, ntpFromUnixSeconds, NtpTimestamp,
+  offsetAt, Scheduler, SchedulerEvent,
 } from '../../../src/core';
+import { NodeClientConfigInput, validateClientConfig } from '../../../src/node/config-input';
 import { REPLY_DENY, REPLY_NONE, REPLY_RATE, FleetNetwork } from '../network';
 import { FleetPolicy, PolicyContext, SERVER_ADDRESSES, SERVER_HOSTS } from '../policy';
 import { hash32, seededRandom } from '../random';
@@ -17,8 +18,8 @@ export const EPOCH_UNIX_S = 1_767_225_600;
 
 type ReplyEvent = Extract<SchedulerEvent, { type: 'reply' }>;
 
-export function kisstimeConfig(servers: number, overrides: ClientConfigInput): ClientConfig {
-  const input: ClientConfigInput = { servers: SERVER_HOSTS.slice(0, servers), ...overrides };
+export function kisstimeConfig(servers: number, overrides: NodeClientConfigInput): ClientConfig {
+  const input: NodeClientConfigInput = { servers: SERVER_HOSTS.slice(0, servers), ...overrides };
   const r = validateClientConfig(input);
   if (!r.ok) throw new Error('kisstime config refused: ' + r.message);
   return r.config;
@@ -91,9 +92,9 @@ export class KisstimeFleet implements FleetPolicy {
     const k = i - this.base;
     // A fresh random stream per boot, seeded from the device (as the Espruino adapter seeds from its serial).
     const random = seededRandom(hash32(this.seed, i, 1000 + this.boots[k]++));
-    const scheduler = new Scheduler(this.config, random, this.saved[k]);
+    const scheduler = createScheduler(this.config, random, this.saved[k], nowMs);
     this.schedulers[k] = scheduler;
-    this.apply(i, nowMs, scheduler.handle({ type: 'start', nowMs: nowMs }));
+    this.apply(i, nowMs, handle(scheduler, { type: 'start', nowMs: nowMs }));
   }
 
   powerOff(i: number): void {
@@ -122,26 +123,26 @@ export class KisstimeFleet implements FleetPolicy {
       const e = this.replies[k] as ReplyEvent;
       this.replyAtMs[k] = Infinity;
       this.replies[k] = null;
-      this.apply(i, nowMs, scheduler.handle(e));
+      this.apply(i, nowMs, handle(scheduler, e));
     }
     if (this.dnsAtMs[k] <= nowMs) {
       this.dnsAtMs[k] = Infinity;
       const host = this.dnsHost[k];
       const e: SchedulerEvent = this.dnsOk[k] === 1
         ? { type: 'dns', nowMs: nowMs, host: host, addresses: this.dnsAnswers[host], ttlS: this.network.options.dnsTtlS }
-        : { type: 'dns-error', nowMs: nowMs, host: host, message: 'SERVFAIL' };
-      this.apply(i, nowMs, scheduler.handle(e));
+        : { type: 'dns-error', nowMs: nowMs, host: host, detail: 'SERVFAIL' };
+      this.apply(i, nowMs, handle(scheduler, e));
     }
     if (this.wakeAtMs[k] <= nowMs) {
       this.wakeAtMs[k] = Infinity;
-      this.apply(i, nowMs, scheduler.handle({ type: 'tick', nowMs: nowMs }));
+      this.apply(i, nowMs, handle(scheduler, { type: 'tick', nowMs: nowMs }));
     }
   }
 
   clockErrorS(i: number, nowMs: number): number {
     const scheduler = this.schedulers[i - this.base];
     if (!scheduler) return NaN;
-    const offset = scheduler.offsetS(nowMs);
+    const offset = offsetAt(scheduler, nowMs);
     if (offset === null) return NaN;
     return this.clocks.errorS(i, nowMs) + offset;
   }
@@ -168,7 +169,8 @@ export class KisstimeFleet implements FleetPolicy {
           this.dnsAtMs[k] = nowMs + this.network.dnsMs;
           break;
         case 'persist':
-          this.saved[k] = d.snapshot;
+          // What a board writes to flash: the record as it is, and what survives a power cut.
+          this.saved[k] = copyState((this.schedulers[k] as Scheduler).state);
           this.persists++;
           break;
         case 'sample':

@@ -3,7 +3,8 @@
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ClientConfigInput, parseDurationS } from '../../core';
+import { parseDurationS } from '../../core';
+import { NodeClientConfigInput } from '../config-input';
 
 export type FlagKind = 'switch' | 'value';
 
@@ -113,8 +114,8 @@ const CLIENT_FIELD_FLAGS: { [field: string]: string } = {
  */
 export function clientConfigFromFlags(
   servers: string[], values: { [flag: string]: string | undefined }, lan: boolean,
-): { ok: true; config: ClientConfigInput } | { ok: false; message: string } {
-  const config: ClientConfigInput = { servers, lanServer: lan };
+): { ok: true; config: NodeClientConfigInput } | { ok: false; message: string } {
+  const config: NodeClientConfigInput = { servers, lanServer: lan };
   for (const [flag, field] of [['--min-interval', 'minInterval'], ['--max-interval', 'maxInterval'], ['--timeout', 'timeout']] as const) {
     const value = values[flag];
     if (value === undefined) continue;
@@ -133,7 +134,7 @@ export function clientConfigFromFlags(
 
 /** A core config refusal, reworded to name the flag the user typed (serversFlag names where servers came from). */
 export function clientFlagMessage(field: string, message: string, serversFlag: string): string {
-  const text = message.substring(message.indexOf(': ') + 2).replace('mark it as your LAN server to go lower', 'if you run them, say so with --lan to go lower');
+  const text = message.substring(message.indexOf(': ') + 2).replace('set lanServer for your own LAN server to go lower', 'if you run them, say so with --lan to go lower');
   if (field.startsWith('servers')) return serversFlag + ': ' + text;
   const flag = CLIENT_FIELD_FLAGS[field];
   return flag ? flag + ': ' + text : message;

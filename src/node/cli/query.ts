@@ -10,12 +10,13 @@
 // politeness says wait (the message says how long).
 
 import {
-  ClientConfigInput, Decision, formatDurationS, Hold, isPoolName, minIntervalFloorS, parseDurationS, parseServer,
+  Decision, formatDurationS, Hold, isPoolName, minIntervalFloorS, parseDurationS,
 } from '../../core';
 import { KisstimeClient } from '../client';
 import { deferralExplanation, kissConsequence } from '../describe';
 import { forgetServer } from '../state-file';
-import { SampleReport, SyncNowResult } from '../types';
+import { NodeClientConfigInput, parseServer } from '../config-input';
+import { BackoffReport, SampleReport, SyncNowResult } from '../types';
 import { CliIo, defaultStatePath, parseArgs, processIo, signedSeconds } from './args';
 
 const USAGE = 'usage: kisstime query HOST[:PORT] [--json] [--state FILE] [--timeout D]\n'
@@ -24,7 +25,7 @@ const USAGE = 'usage: kisstime query HOST[:PORT] [--json] [--state FILE] [--time
 type Outcome =
   | { kind: 'sample'; report: SampleReport }
   | { kind: 'kiss'; kiss: Extract<Decision, { type: 'kiss' }> }
-  | { kind: 'failed'; backoff: Extract<Decision, { type: 'backoff' }> }
+  | { kind: 'failed'; backoff: BackoffReport }
   | { kind: 'refused'; reason: string }
   | { kind: 'deferred'; deferral: Extract<SyncNowResult, { accepted: false }> }
   | { kind: 'error'; message: string };
@@ -62,7 +63,7 @@ function runOnce(client: KisstimeClient, hardLimitMs: number): Promise<Outcome> 
     client.on('kiss', (kiss: Extract<Decision, { type: 'kiss' }>) => {
       if (kiss.action !== 'ignore') finish({ kind: 'kiss', kiss });
     });
-    client.on('backoff', (backoff: Extract<Decision, { type: 'backoff' }>) => finish({ kind: 'failed', backoff }));
+    client.on('backoff', (backoff: BackoffReport) => finish({ kind: 'failed', backoff }));
     client.on('stopped', (d: { reason: string }) => finish({ kind: 'refused', reason: d.reason }));
     client.on('status', checkIdle);
     client.on('error', (error: Error) => finish({ kind: 'error', message: error.message }));
@@ -96,7 +97,7 @@ function printSample(io: CliIo, r: SampleReport, json: boolean): void {
 async function forget(io: CliIo, host: string, statePath: string): Promise<number> {
   try {
     const removed = await forgetServer(statePath, host, Date.now());
-    io.out('forgot ' + removed.holds + ' refusal(s) and ' + removed.slots + ' saved wait(s) for ' + host + ' in ' + statePath + '\n');
+    io.out('forgot ' + removed.holds + ' refusal(s) and ' + removed.waits + ' saved wait(s) for ' + host + ' in ' + statePath + '\n');
     return 0;
   } catch (error) {
     io.err('kisstime query: cannot update ' + statePath + ': ' + (error instanceof Error ? error.message : String(error)) + '\n');
@@ -138,7 +139,7 @@ export async function run(args: string[], io: CliIo = processIo()): Promise<numb
     return 2;
   }
   const json = parsed.switches['--json'] === true;
-  const config: ClientConfigInput = {
+  const config: NodeClientConfigInput = {
     servers: [target],
     lanServer: !isPoolName(spec.host),
     minInterval: minIntervalFloorS(spec.host, true),

@@ -4,7 +4,7 @@
 import { Decision, formatDurationS } from '../../core';
 import { KisstimeClient } from '../client';
 import { deferralExplanation, kissConsequence } from '../describe';
-import { SampleReport } from '../types';
+import { BackoffReport, SampleReport } from '../types';
 import { CliIo, clientConfigFromFlags, clientFlagMessage, defaultStatePath, parseArgs, processIo, signedSeconds, untilStopped } from './args';
 
 const USAGE = 'usage: kisstime sync HOST[:PORT]... [--state FILE] [--startup-delay MIN-MAX] [--min-interval D]\n'
@@ -39,7 +39,7 @@ function humanLine(event: string, e: unknown): string | null {
       return 'kiss     ' + k.code + ' from ' + endpoint(k.host, k.address, k.port) + ': ' + kissConsequence(k.action, k.intervalS);
     }
     case 'backoff': {
-      const b = e as Extract<Decision, { type: 'backoff' }>;
+      const b = e as BackoffReport;
       return 'backoff  ' + endpoint(b.host, b.address) + ': ' + b.message + '; ' + b.failures + ' failed in a row, next try in '
         + formatDurationS(b.retryInS);
     }
