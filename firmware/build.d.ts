@@ -1,9 +1,23 @@
 // Types for firmware/build.js, so tests can import it.
 
-export interface BuildResult {
-  version: string;
+export interface BuiltModule {
+  /** Its Storage name: what require() is given on the board. */
+  name: string;
   readable: string;
   minified: string;
+  readableBytes: number;
+  minifiedBytes: number;
+}
+
+export interface BuildResult {
+  version: string;
+  modules: BuiltModule[];
+  /** The client module, "kisstime". */
+  readable: string;
+  minified: string;
+  /** The module its start() loads and lets go of, "kisstime-boot". */
+  boot: BuiltModule;
+  /** Both modules together: what a board's flash holds. */
   readableBytes: number;
   minifiedBytes: number;
 }

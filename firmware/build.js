@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Builds the Espruino bundle from src/core and the adapter in firmware/src:
-//   firmware/dist/kisstime.js      readable, for reading and debugging on a board;
-//   firmware/dist/kisstime.min.js  minified, what gets flashed.
-// Each is one module body that Espruino loads with require("kisstime"). The build refuses to write a bundle
-// that leaves Espruino's subset (firmware/tools/subset.js).
+// Builds the Espruino modules from src/core and the adapter in firmware/src, each readable (for reading and
+// debugging on a board) and minified (what gets flashed):
+//   firmware/dist/kisstime.js, kisstime.min.js            the client, Storage module "kisstime";
+//   firmware/dist/kisstime-boot.js, kisstime-boot.min.js  what only start() needs, Storage module "kisstime-boot",
+//                                                         which start() loads and lets go of (firmware/src/boot.ts).
+// Each is one module body that Espruino loads with require(). The build refuses to write a module that leaves
+// Espruino's subset (firmware/tools/subset.js).
 
 'use strict';
 
@@ -12,10 +14,14 @@ const uglify = require('uglify-js');
 const ts = require('typescript');
 const fs = require('node:fs');
 const path = require('node:path');
-const { checkEspruinoSubset } = require('./tools/subset');
+const { BANNED_METHODS, checkEspruinoSubset } = require('./tools/subset');
 
 const ROOT = path.resolve(__dirname, '..');
-const ENTRY = path.join(__dirname, 'src', 'kisstime.ts');
+/** Storage name and source of each module; the names are what the adapter requires. */
+const MODULES = [
+  { name: 'kisstime', entry: path.join(__dirname, 'src', 'kisstime.ts') },
+  { name: 'kisstime-boot', entry: path.join(__dirname, 'src', 'boot.ts') },
+];
 const OUT_DIR = path.join(__dirname, 'dist');
 
 // What esbuild must lower or refuse, because Espruino lacks it (../shared/REFERENCE.md).
@@ -45,7 +51,7 @@ const COMMON = {
   target: 'es2015',
   platform: 'neutral',
   supported: UNSUPPORTED,
-  external: ['Storage', 'Wifi', 'dgram'],
+  external: ['Storage', 'Wifi', 'dgram', 'kisstime-boot'],
   legalComments: 'none',
   charset: 'ascii',
   write: false,
@@ -70,8 +76,10 @@ const KEEP_PROPS = [
   'lanServer', 'adminMinInterval', 'accuracy', 'setClock',
   // the board API
   'on', 'now', 'stop', 'start', 'version',
-  // Espruino objects: dgram socket, Storage, Wifi, E
-  'createSocket', 'send', 'close', 'size', 'read', 'readJSON', 'writeJSON', 'getHostByName', 'toString', 'toUint8Array', 'CRC32', 'srand', 'hwRand',
+  // the boot module's API (firmware/src/boot.ts), called from the client module
+  'prepare',
+  // Espruino's own objects that firmware/src/espruino.ts does not declare
+  'createSocket',
 ];
 
 /** Every property name of the built-ins the bundle could touch: never renamed. */
@@ -90,22 +98,30 @@ function declaredPropertyNames() {
     .flatMap((dir) => fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f)));
   const names = new Set();
   files.forEach((file) => {
-    const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
-    const visit = (node) => {
-      if ((ts.isPropertySignature(node) || ts.isPropertyDeclaration(node) || ts.isMethodDeclaration(node) || ts.isMethodSignature(node))
-        && node.name && ts.isIdentifier(node.name)) {
-        names.add(node.name.text);
-      }
-      ts.forEachChild(node, visit);
-    };
-    visit(source);
+    namesDeclaredIn(ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true)).forEach((n) => names.add(n));
   });
+  return names;
+}
+
+/** The property and method names one source file declares. */
+function namesDeclaredIn(source) {
+  const names = new Set();
+  const visit = (node) => {
+    if ((ts.isPropertySignature(node) || ts.isPropertyDeclaration(node) || ts.isMethodDeclaration(node) || ts.isMethodSignature(node))
+      && node.name && ts.isIdentifier(node.name)) {
+      names.add(node.name.text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
   return names;
 }
 
 /** Internal names that esbuild may shorten in the minified bundle: declared by our types, and not kept. */
 function mangleableNames() {
-  const keep = new Set(KEEP_PROPS);
+  // Espruino's own objects, as firmware/src/espruino.ts declares them, keep their names.
+  const espruino = ts.createSourceFile('espruino.ts', fs.readFileSync(path.join(__dirname, 'src', 'espruino.ts'), 'utf8'), ts.ScriptTarget.ES2022, true);
+  const keep = new Set(KEEP_PROPS.concat([...namesDeclaredIn(espruino)]));
   const builtins = builtinNames();
   return [...declaredPropertyNames()].filter((n) => !keep.has(n) && !builtins.has(n) && n.length > 1).sort();
 }
@@ -152,11 +168,13 @@ function assertSubset(name, code) {
   }
 }
 
-/** Builds both bundles; writes them to firmware/dist unless write is false (tests build in memory). */
-async function build(options = {}) {
-  const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
+/**
+ * One module, readable and minified. mangleCache is shared by the modules of one build, so that a property shortened
+ * in one is shortened alike in the other (the scheduler record built at boot is run by the client).
+ */
+async function buildModule(entry, version, mangleCache) {
   const banner = `// kisstime ${version} for Espruino: require("kisstime").start(config). Built from src/core; see firmware/README.md.\n`;
-  const bundled = await esbuild.build({ ...COMMON, entryPoints: [ENTRY], define: { KISSTIME_VERSION: JSON.stringify(version) } });
+  const bundled = await esbuild.build({ ...COMMON, entryPoints: [entry], define: { KISSTIME_VERSION: JSON.stringify(version) } });
   const esm = unshimRequire(bundled.outputFiles[0].text);
   // Minified from the bundled text rather than bundled again, so require() stays a plain call.
   const minified = await esbuild.transform(esm, {
@@ -167,25 +185,57 @@ async function build(options = {}) {
     legalComments: 'none',
     minify: true,
     mangleProps: new RegExp(`^(${mangleableNames().join('|')})$`),
+    mangleCache: mangleCache,
   });
-  const readableCode = banner + toEspruinoModule(esm);
-  const minifiedCode = squeeze(toEspruinoModule(minified.code));
-  assertSubset('kisstime.js', readableCode);
-  assertSubset('kisstime.min.js', minifiedCode);
+  Object.assign(mangleCache, minified.mangleCache);
+  return { readable: banner + toEspruinoModule(esm), minified: squeeze(toEspruinoModule(minified.code)) };
+}
+
+/** Builds every module; writes them to firmware/dist unless write is false (tests build in memory). */
+async function build(options = {}) {
+  const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
+  // A shortened name must not read as a method Espruino lacks (the subset check refuses any call of one): such a
+  // property keeps its own name instead. Known ahead: esbuild hands out short names in a fixed order.
+  const mangleCache = Object.fromEntries(Object.keys(BANNED_METHODS).map((n) => [n, false]));
+  const modules = [];
+  for (const m of MODULES) {
+    const built = await buildModule(m.entry, version, mangleCache);
+    assertSubset(m.name + '.js', built.readable);
+    assertSubset(m.name + '.min.js', built.minified);
+    modules.push({ name: m.name, ...built, readableBytes: Buffer.byteLength(built.readable), minifiedBytes: Buffer.byteLength(built.minified) });
+  }
+  // Built again with the final cache, so that names the second module shortened first read the same in the first.
+  const first = await buildModule(MODULES[0].entry, version, mangleCache);
+  Object.assign(modules[0], first, { readableBytes: Buffer.byteLength(first.readable), minifiedBytes: Buffer.byteLength(first.minified) });
+  assertSubset(MODULES[0].name + '.min.js', first.minified);
+  const sum = (key) => modules.reduce((total, m) => total + m[key], 0);
+  const result = {
+    version,
+    modules,
+    /** The client module (what require("kisstime") gives) and the boot module. */
+    readable: modules[0].readable,
+    minified: modules[0].minified,
+    boot: modules[1],
+    /** What a board's flash holds: both modules. */
+    readableBytes: sum('readableBytes'),
+    minifiedBytes: sum('minifiedBytes'),
+  };
   if (options.write !== false) {
     fs.mkdirSync(OUT_DIR, { recursive: true });
-    fs.writeFileSync(path.join(OUT_DIR, 'kisstime.js'), readableCode);
-    fs.writeFileSync(path.join(OUT_DIR, 'kisstime.min.js'), minifiedCode);
-    const manifest = { version, readableBytes: Buffer.byteLength(readableCode), minifiedBytes: Buffer.byteLength(minifiedCode) };
+    modules.forEach((m) => {
+      fs.writeFileSync(path.join(OUT_DIR, m.name + '.js'), m.readable);
+      fs.writeFileSync(path.join(OUT_DIR, m.name + '.min.js'), m.minified);
+    });
+    const manifest = { version, readableBytes: result.readableBytes, minifiedBytes: result.minifiedBytes, modules: modules.map((m) => ({ name: m.name, readableBytes: m.readableBytes, minifiedBytes: m.minifiedBytes })) };
     fs.writeFileSync(path.join(OUT_DIR, 'kisstime.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   }
-  return { version, readable: readableCode, minified: minifiedCode, readableBytes: Buffer.byteLength(readableCode), minifiedBytes: Buffer.byteLength(minifiedCode) };
+  return result;
 }
 
 if (require.main === module) {
   build().then((r) => {
-    console.log(`firmware/dist/kisstime.js      ${r.readableBytes} bytes`);
-    console.log(`firmware/dist/kisstime.min.js  ${r.minifiedBytes} bytes (kisstime ${r.version})`);
+    r.modules.forEach((m) => console.log(`firmware/dist/${m.name}.min.js  ${m.minifiedBytes} bytes (readable ${m.readableBytes})`));
+    console.log(`flash for kisstime ${r.version}: ${r.minifiedBytes} bytes`);
   }, (error) => {
     console.error(error.message);
     process.exitCode = 1;

@@ -25,3 +25,8 @@ export interface EspruinoStorage {
 export interface EspruinoWifi {
   getHostByName?: (name: string, callback: (ip: string | undefined) => void) => void;
 }
+
+export interface EspruinoModules {
+  /** Unloads a module, so that what only it held can be freed. */
+  removeCached(name: string): void;
+}

@@ -10,15 +10,17 @@
 import { isIpAddress } from '../../src/core/config';
 import { Decision, Scheduler, SchedulerEvent } from '../../src/core/decisions';
 import { DNS_RETRY_AFTER_FAILURE_S } from '../../src/core/policy';
-import { createScheduler, handle, offsetAt } from '../../src/core/scheduler';
+import { handle, offsetAt } from '../../src/core/scheduler';
 import { ntpFromUnixSeconds, NtpTimestamp } from '../../src/core/timestamp';
-import { boardConfig, BoardConfig, FirmwareConfig } from './board-config';
-import type { DgramSocket, EspruinoE, EspruinoStorage, EspruinoWifi } from './espruino';
+import type { prepare, Prepared } from './boot';
+import { STATE_FILE } from './boot';
+import type { FirmwareConfig } from './board-config';
+import type { DgramSocket, EspruinoE, EspruinoModules, EspruinoWifi } from './espruino';
 
 declare const E: EspruinoE;
+declare const Modules: EspruinoModules;
 declare function getTime(): number;
 declare function setTime(unixS: number): void;
-declare function getSerial(): string;
 /** Replaced by the build with package.json's version. */
 declare const KISSTIME_VERSION: string;
 
@@ -35,8 +37,6 @@ export interface Kisstime {
   stop(): void;
 }
 
-const STATE_FILE = 'kisstime.state';
-const CONFIG_FILE = 'kisstime.cfg';
 /**
  * Espruino's resolver reports no TTL: an address is kept this long before the name is looked up again, the same as
  * the hourly retry after a failure.
@@ -183,54 +183,6 @@ function carryOut(b: Board, d: Decision): void {
   // reject, failover and deferred: nothing to do on a board.
 }
 
-function copyInto(from: unknown, to: FirmwareConfig): void {
-  if (from && typeof from === 'object') {
-    for (var key in from) (to as { [key: string]: unknown })[key] = (from as { [key: string]: unknown })[key];
-  }
-}
-
-/**
- * The config in code, with a fleet operator's kisstime.cfg over it (so servers change without reflashing). A bad
- * kisstime.cfg is reported and left out, never thrown: a board that boots Kisstime must not fail at every boot
- * because of a file. A bad config in code throws, naming the field, for its author to see at once.
- */
-function configure(input: FirmwareConfig | undefined, storage: EspruinoStorage, canResolve: boolean): BoardConfig | null {
-  const own: FirmwareConfig = {};
-  copyInto(input, own);
-  const stored = storage.readJSON(CONFIG_FILE, true);
-  const problem = (why: string): null => {
-    console.log('kisstime: ' + CONFIG_FILE + ' ignored: ' + why);
-    return null;
-  };
-  let fromFile: BoardConfig | null = null;
-  if (stored === undefined) {
-    if (storage.read(CONFIG_FILE) !== undefined) problem('not JSON');
-  } else if (!stored || typeof stored !== 'object' || Array.isArray(stored)) {
-    problem('not an object');
-  } else {
-    const merged: FirmwareConfig = {};
-    copyInto(own, merged);
-    copyInto(stored, merged);
-    try {
-      fromFile = boardConfig(merged, canResolve);
-    } catch (e) {
-      problem(String((e as Error).message));
-    }
-  }
-  if (fromFile) return fromFile;
-  if (input === undefined) {
-    console.log('kisstime: not started: no config');
-    return null;
-  }
-  return boardConfig(own, canResolve);
-}
-
-/** Reads the saved state: the record, or the text of a file that is not JSON (which the core calls corrupt). */
-function savedState(storage: EspruinoStorage): unknown {
-  const saved = storage.readJSON(STATE_FILE, true);
-  return saved === undefined ? storage.read(STATE_FILE) : saved;
-}
-
 function on(event: 'sync' | 'kiss' | 'error', fn: Handler): Kisstime {
   if (board) (board.handlers[event] = board.handlers[event] || []).push(fn);
   return api;
@@ -253,8 +205,6 @@ function stop(): void {
 const api: Kisstime = { on: on, now: now, stop: stop };
 
 export function start(input?: FirmwareConfig): Kisstime {
-  stop();
-  const storage: EspruinoStorage = require('Storage');
   let lookup: EspruinoWifi['getHostByName'];
   try {
     lookup = require('Wifi').getHostByName;
@@ -262,20 +212,19 @@ export function start(input?: FirmwareConfig): Kisstime {
   } catch (e) {
     // No Wifi module on this board: only IP addresses can be used.
   }
-  const config = configure(input, storage, !!lookup);
-  if (!config) return api;
-  if (!lookup) console.log('kisstime: no Wifi module: IP addresses only');
-
-  // Espruino's generator starts from the same seed on every board: without this, a fleet that loses power
-  // together would draw the same startup delay and poll in step.
-  // ^ truncates the milliseconds to an integer; % keeps them in range for Espruino's conversion.
-  E.srand(E.CRC32(getSerial()) ^ getTime() * 1000 % 2147483647 ^ E.hwRand());
-  const s = createScheduler(config.client, Math.random, savedState(storage), getTime() * 1000, 0);
+  let prepared: Prepared | null;
+  try {
+    prepared = (require('kisstime-boot') as { prepare: typeof prepare }).prepare(input, !!lookup);
+  } finally {
+    // Its functions would hold RAM for good; it is needed only here (firmware/src/boot.ts).
+    Modules.removeCached('kisstime-boot');
+  }
+  if (!prepared) return api;
+  stop();
   board = {
-    s: s, stepAboveS: config.stepAboveS, lookup: lookup, handlers: {}, stepped: 0, timer: null, socket: null, id: 0,
+    s: prepared.s, stepAboveS: prepared.stepAboveS, lookup: lookup, handlers: {}, stepped: 0, timer: null, socket: null, id: 0,
     t1: { s: 0, f: 0 }, host: '',
   };
-  console.log('kisstime: ' + (s.restored === 'none' ? 'no saved state' : 'saved state ' + s.restored));
   // Started on the next turn so that handlers attached with .on() right after start() see every event.
   later({ type: 'start' });
   return api;

@@ -32,7 +32,8 @@ const BANNED_METHODS = {
   replaceAll: 'Espruino has no replaceAll', trimStart: 'Espruino has no trimStart', trimEnd: 'Espruino has no trimEnd',
 };
 
-const ALLOWED_MODULES = ['Storage', 'Wifi', 'dgram'];
+// kisstime-boot: the module start() loads for its boot-time work (firmware/src/boot.ts).
+const ALLOWED_MODULES = ['Storage', 'Wifi', 'dgram', 'kisstime-boot'];
 
 /**
  * Espruino's RegExp engine handles single-character atoms with * and +, character classes, ^ $ . and the \d \s \w
@@ -211,4 +212,4 @@ function checkEspruinoSubset(code) {
   });
 }
 
-module.exports = { checkEspruinoSubset, regexProblems };
+module.exports = { BANNED_METHODS, checkEspruinoSubset, regexProblems };

@@ -1,7 +1,7 @@
 // Which server and address the scheduler asks next: the cursor moves past addresses that refused us, across
 // servers, and says so when it fails over. A name is a stop for the cursor too, while it may be looked up.
 
-import { Decision, Scheduler } from './decisions';
+import { Scheduler } from './decisions';
 import { DNS_RETRY_AFTER_FAILURE_S } from './policy';
 import { AddressState, isName, NEVER, ServerState } from './state';
 
@@ -9,13 +9,9 @@ export function isHeld(s: Scheduler, server: ServerState, ip: AddressState): boo
   return s.state.hold.some((h) => h.a === ip.a && h.p === server.p);
 }
 
-export function currentServer(s: Scheduler): ServerState {
-  return s.state.srv[s.run.si];
-}
-
 /** The address the cursor is on, unless it refused us or the name has none yet. */
 export function currentTarget(s: Scheduler): AddressState | null {
-  const server = currentServer(s);
+  const server = s.state.srv[s.run.si];
   const ip = server.ips[s.run.ai];
   return ip && !isHeld(s, server, ip) ? ip : null;
 }
@@ -29,7 +25,7 @@ export function resolveAllowedAtMs(s: Scheduler, server: ServerState): number {
 }
 
 /** Moves the cursor to the next address that has not refused us, across servers; reports a failover unless quiet. */
-export function advance(s: Scheduler, out: Decision[], nowMs: number, quiet: boolean): void {
+export function advance(s: Scheduler, quiet: boolean): void {
   const r = s.run;
   const servers = s.state.srv;
   const from = servers[r.si];
@@ -38,7 +34,7 @@ export function advance(s: Scheduler, out: Decision[], nowMs: number, quiet: boo
   for (var step = 0; step <= servers.length; step++) {
     const server = servers[r.si];
     while (r.ai < server.ips.length && isHeld(s, server, server.ips[r.ai])) r.ai++;
-    if (r.ai < server.ips.length || (isName(server) && server !== from && nowMs >= resolveAllowedAtMs(s, server))) break;
+    if (r.ai < server.ips.length || (isName(server) && server !== from && r.now >= resolveAllowedAtMs(s, server))) break;
     r.si = (r.si + 1) % servers.length;
     r.ai = 0;
   }
@@ -46,16 +42,16 @@ export function advance(s: Scheduler, out: Decision[], nowMs: number, quiet: boo
   if (r.ai >= to.ips.length) r.ai = 0;
   const toIp = to.ips[r.ai];
   if (!quiet && (to !== from || toIp !== fromIp)) {
-    out.push({ type: 'failover', fromHost: from.h, fromAddress: fromIp ? fromIp.a : '', toHost: to.h, toAddress: toIp ? toIp.a : '' });
+    r.out.push({ type: 'failover', fromHost: from.h, fromAddress: fromIp ? fromIp.a : '', toHost: to.h, toAddress: toIp ? toIp.a : '' });
   }
 }
 
 /** True, and the scheduler stopped, when every server has refused us and no name may resolve to a new address. */
-export function stopIfHopeless(s: Scheduler, out: Decision[]): boolean {
+export function stopIfHopeless(s: Scheduler): boolean {
   const hopeless = s.state.srv.every((server) => !isName(server) && server.ips.every((ip) => isHeld(s, server, ip)));
   if (hopeless && s.run.phase !== 'stopped') {
     s.run.phase = 'stopped';
-    out.push({ type: 'stopped' });
+    s.run.out.push({ type: 'stopped' });
   }
   return hopeless;
 }

@@ -17,7 +17,6 @@ export type SchedulerEvent =
   | { type: 'send-error'; nowMs: number; requestId: number; detail: string }
   | { type: 'dns'; nowMs: number; host: string; addresses: string[]; ttlS: number }
   | { type: 'dns-error'; nowMs: number; host: string; detail: string }
-  | { type: 'sync-now'; nowMs: number }
   | { type: 'clock-stepped'; nowMs: number; stepS: number };
 
 export type DeferReason = 'not-started' | 'startup-delay' | 'floor' | 'min-interval' | 'rate-limited' | 'backoff' | 'in-flight' | 'resolving' | 'stopped';
@@ -77,6 +76,9 @@ export interface RunState {
   /** When a sample last caused a save. */
   saved: number;
   filter: ClockFilter;
+  /** The event being handled: its time, and the decisions it has led to so far. */
+  now: number;
+  out: Decision[];
 }
 
 /** One client: its config and randomness, what it remembers (state, saved as it is) and this boot's run. */

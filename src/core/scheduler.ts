@@ -6,7 +6,7 @@
 import { judgeReply, Sample } from './accept';
 import { encodeRequest, makeNonce } from './codec';
 import { ClientConfig } from './config';
-import { advance, currentServer, currentTarget, isHeld, resolveAllowedAtMs, stopIfHopeless } from './cursor';
+import { advance, currentTarget, isHeld, resolveAllowedAtMs, stopIfHopeless } from './cursor';
 import { Decision, DeferReason, FailCause, PersistReason, RunState, Scheduler, SchedulerEvent } from './decisions';
 import { addToFilter, bestInFilter, createFilter, shiftFilter } from './filter';
 import { intervalAfterRate } from './kiss';
@@ -27,7 +27,7 @@ export function createScheduler(config: ClientConfig, random: () => number, save
   });
   const run: RunState = {
     phase: 'idle', si: 0, ai: 0, next: NEVER, due: NEVER, pending: null, to: null, last: last, sent: 0, startup: NEVER,
-    credit: NEVER, saved: NEVER, filter: createFilter(),
+    credit: NEVER, saved: NEVER, filter: createFilter(), now: 0, out: [],
   };
   return { config: config, random: random, state: restored.state, run: run, restored: restored.note };
 }
@@ -43,52 +43,56 @@ function wakeAtMs(r: RunState): number | null {
   return r.phase === 'waiting' ? Math.min(r.next, r.credit > NEVER ? r.credit : r.next) : null;
 }
 
-function persist(s: Scheduler, out: Decision[], now: number, reason: PersistReason): void {
-  s.state.t = now;
-  out.push({ type: 'persist', reason: reason });
+function persist(s: Scheduler, reason: PersistReason): void {
+  s.state.t = s.run.now;
+  s.run.out.push({ type: 'persist', reason: reason });
 }
 
 /** Waits the interval, with jitter, before the next poll; returns when that is. */
-function waitJittered(s: Scheduler, now: number, intervalS: number): number {
-  s.run.next = now + Math.round(jittered(intervalS, s.random) * 1000);
+function waitJittered(s: Scheduler, intervalS: number): number {
+  s.run.next = s.run.now + Math.round(jittered(intervalS, s.random) * 1000);
   return s.run.next;
 }
 
 /** The request in flight is over: nothing it brings may be accepted any more. */
-function settle(s: Scheduler, out: Decision[]): void {
+function settle(s: Scheduler): void {
   const r = s.run;
-  if (r.pending) out.push({ type: 'settle', requestId: r.pending.id });
+  if (r.pending) r.out.push({ type: 'settle', requestId: r.pending.id });
   r.pending = null;
   r.phase = 'waiting';
 }
 
 /** The request in flight failed: its address backs off on its own, and the cursor moves on to the next server. */
-function failPoll(s: Scheduler, out: Decision[], now: number, cause: FailCause, detail: string): void {
+function failPoll(s: Scheduler, cause: FailCause, detail: string): void {
   const c = s.config;
-  const server = currentServer(s);
-  const ip = s.run.to as AddressState;
-  settle(s, out);
+  const r = s.run;
+  const now = r.now;
+  const server = s.state.srv[r.si];
+  const ip = r.to as AddressState;
+  settle(s);
   server.bad = 1;
   ip.fail++;
   ip.wait = now + Math.round(jittered(backoffS(ip.fail, c.minIntervalS, c.maxIntervalS), s.random) * 1000);
-  out.push({ type: 'backoff', cause: cause, host: server.h, address: ip.a, failures: ip.fail, retryAtMs: ip.wait, detail: detail });
-  advance(s, out, now, false);
-  s.run.next = now;
-  persist(s, out, now, 'backoff');
+  r.out.push({ type: 'backoff', cause: cause, host: server.h, address: ip.a, failures: ip.fail, retryAtMs: ip.wait, detail: detail });
+  advance(s, false);
+  r.next = now;
+  persist(s, 'backoff');
 }
 
-function onDnsError(s: Scheduler, out: Decision[], now: number, detail: string): void {
-  const server = currentServer(s);
-  server.dnse = now;
-  s.run.phase = 'waiting';
-  if (!currentTarget(s)) advance(s, out, now, false);
-  // Reported for the name that failed, whichever server the cursor moved on to.
-  out.push({ type: 'backoff', cause: 'dns-error', host: server.h, address: '', failures: 0, retryAtMs: resolveAllowedAtMs(s, server), detail: detail });
-}
-
-function onDns(s: Scheduler, now: number, addresses: string[], ttlS: number): void {
-  const server = currentServer(s);
+function onDnsError(s: Scheduler, detail: string): void {
   const r = s.run;
+  const server = s.state.srv[r.si];
+  server.dnse = r.now;
+  r.phase = 'waiting';
+  if (!currentTarget(s)) advance(s, false);
+  // Reported for the name that failed, whichever server the cursor moved on to.
+  r.out.push({ type: 'backoff', cause: 'dns-error', host: server.h, address: '', failures: 0, retryAtMs: resolveAllowedAtMs(s, server), detail: detail });
+}
+
+function onDns(s: Scheduler, addresses: string[], ttlS: number): void {
+  const r = s.run;
+  const now = r.now;
+  const server = s.state.srv[r.si];
   const current = server.ips[r.ai];
   const next: AddressState[] = [];
   for (var i = 0; i < addresses.length && next.length < MAX_ADDRESSES_PER_SERVER; i++) {
@@ -106,9 +110,10 @@ function onDns(s: Scheduler, now: number, addresses: string[], ttlS: number): vo
   r.phase = 'waiting';
 }
 
-function onStart(s: Scheduler, out: Decision[], now: number): void {
+function onStart(s: Scheduler): void {
   const c = s.config;
   const r = s.run;
+  const now = r.now;
   r.phase = 'waiting';
   const startupMs = Math.round((c.startupDelayMinS + s.random() * (c.startupDelayMaxS - c.startupDelayMinS)) * 1000);
   r.startup = now + startupMs;
@@ -131,20 +136,22 @@ function onStart(s: Scheduler, out: Decision[], now: number): void {
       if (!isHeld(s, server, ip)) consider(Math.max(ip.wait, ip.sent + ip.rf * 1000), si, ai);
     });
   });
-  if (!currentTarget(s) && !(isName(currentServer(s)) && currentServer(s).ips.length === 0)) advance(s, out, now, true);
+  const first = s.state.srv[r.si];
+  if (!currentTarget(s) && !(isName(first) && first.ips.length === 0)) advance(s, true);
   // The random startup delay goes on top of the saved waits. A device saves its state moments after each request,
   // so after a mass power-on every saved wait ends minInterval after the same instant: without the delay the whole
   // fleet would come back in one second (found by the fleet simulator).
   const waitEnd = bestEnd < Infinity ? bestEnd : now;
   r.next = waitEnd + startupMs;
   if (waitEnd > now) r.credit = now + UPTIME_CREDIT_S * 1000;
-  stopIfHopeless(s, out);
+  stopIfHopeless(s);
 }
 
-function onSample(s: Scheduler, out: Decision[], now: number, ip: AddressState, sample: Sample): void {
+function onSample(s: Scheduler, ip: AddressState, sample: Sample): void {
   const c = s.config;
   const r = s.run;
-  currentServer(s).bad = 0;
+  const now = r.now;
+  s.state.srv[r.si].bad = 0;
   ip.fail = 0;
   ip.wait = NEVER;
   const previous = bestInFilter(r.filter, now);
@@ -154,19 +161,20 @@ function onSample(s: Scheduler, out: Decision[], now: number, ip: AddressState, 
     // "As performance permits": lengthen while samples agree, shorten when the clock runs away.
     ip.iv = Math.abs(sample.offsetS - previous.offsetS) > OFFSET_JUMP_S ? Math.max(c.minIntervalS, ip.rf, ip.iv / 4) : Math.min(c.maxIntervalS, ip.iv * 2);
   }
-  const nextAtMs = waitJittered(s, now, ip.iv);
+  const nextAtMs = waitJittered(s, ip.iv);
   const best = bestInFilter(r.filter, now);
-  if (best) out.push({ type: 'sample', sample: sample, offsetS: best.offsetS, delayS: best.delayS, intervalS: ip.iv, nextAtMs: nextAtMs });
+  if (best) r.out.push({ type: 'sample', sample: sample, offsetS: best.offsetS, delayS: best.delayS, intervalS: ip.iv, nextAtMs: nextAtMs });
   const changed = ip.iv !== oldInterval;
   if (changed || now - r.saved >= ip.iv * 1000) {
     r.saved = now;
-    persist(s, out, now, changed ? 'interval' : 'sample');
+    persist(s, changed ? 'interval' : 'sample');
   }
 }
 
-function onReply(s: Scheduler, out: Decision[], now: number, event: Extract<SchedulerEvent, { type: 'reply' }>): void {
+function onReply(s: Scheduler, event: Extract<SchedulerEvent, { type: 'reply' }>): void {
   const r = s.run;
   const c = s.config;
+  const out = r.out;
   const p = r.pending && r.pending.id === event.requestId ? r.pending : null;
   const verdict = judgeReply(p, event, c.timeoutS * 1000, c.maxRootDistanceS);
   if (verdict.kind === 'reject' || !p) {
@@ -175,8 +183,8 @@ function onReply(s: Scheduler, out: Decision[], now: number, event: Extract<Sche
   }
   const ip = r.to as AddressState;
   if (verdict.kind === 'sample') {
-    settle(s, out);
-    onSample(s, out, now, ip, verdict.sample);
+    settle(s);
+    onSample(s, ip, verdict.sample);
     return;
   }
   const action = verdict.action;
@@ -193,27 +201,28 @@ function onReply(s: Scheduler, out: Decision[], now: number, event: Extract<Sche
   // An experimental code carries no instruction: the request stays open and may still time out.
   if (action === 'ignore') return;
   if (action === 'failed-poll') {
-    failPoll(s, out, now, 'kiss', verdict.code);
+    failPoll(s, 'kiss', verdict.code);
     return;
   }
-  settle(s, out);
+  settle(s);
   if (hold) {
     // Another server may be asked at once (the floor still applies); the refusing one never again.
-    advance(s, out, now, false);
-    r.next = now;
-    persist(s, out, now, 'hold');
-    stopIfHopeless(s, out);
+    advance(s, false);
+    r.next = r.now;
+    persist(s, 'hold');
+    stopIfHopeless(s);
   } else {
-    waitJittered(s, now, ip.iv);
-    persist(s, out, now, 'rate');
+    waitJittered(s, ip.iv);
+    persist(s, 'rate');
   }
 }
 
-function onSyncNow(s: Scheduler, out: Decision[], now: number): void {
+function onSyncNow(s: Scheduler): void {
   const r = s.run;
+  const now = r.now;
   if (r.phase !== 'waiting') {
     // Not started, stopped, or busy until the request or lookup under way ends.
-    out.push({ type: 'deferred', untilMs: wakeAtMs(r), reason: r.phase === 'idle' ? 'not-started' : r.phase });
+    r.out.push({ type: 'deferred', untilMs: wakeAtMs(r), reason: r.phase === 'idle' ? 'not-started' : r.phase });
     return;
   }
   let until = now;
@@ -236,7 +245,7 @@ function onSyncNow(s: Scheduler, out: Decision[], now: number): void {
     r.next = now;
     return;
   }
-  out.push({ type: 'deferred', untilMs: until, reason: reason });
+  r.out.push({ type: 'deferred', untilMs: until, reason: reason });
   if (r.next > until) r.next = until;
 }
 
@@ -245,9 +254,10 @@ function earliestMs(s: Scheduler, ip: AddressState): number {
   return Math.max(s.run.last + FLOOR_S * 1000, ip.sent + Math.max(FLOOR_S, ip.rf) * 1000, ip.wait);
 }
 
-function send(s: Scheduler, out: Decision[], now: number, ip: AddressState): void {
+function send(s: Scheduler, ip: AddressState): void {
   const r = s.run;
-  const server = currentServer(s);
+  const now = r.now;
+  const server = s.state.srv[r.si];
   const nonce = makeNonce(s.random);
   const id = ++r.sent;
   r.pending = { id: id, host: server.h, address: ip.a, port: server.p, nonce: nonce, sentMs: now };
@@ -256,27 +266,28 @@ function send(s: Scheduler, out: Decision[], now: number, ip: AddressState): voi
   r.phase = 'in-flight';
   r.last = ip.sent = now;
   r.credit = NEVER;
-  out.push({ type: 'send', requestId: id, host: server.h, address: ip.a, port: server.p, bytes: encodeRequest(nonce), timeoutAtMs: r.due });
+  r.out.push({ type: 'send', requestId: id, host: server.h, address: ip.a, port: server.p, bytes: encodeRequest(nonce), timeoutAtMs: r.due });
   // One write per boot is enough to keep a reboot loop to the floor even before any reply is saved.
-  if (id === 1) persist(s, out, now, 'first-send');
+  if (id === 1) persist(s, 'first-send');
 }
 
-function pollIfDue(s: Scheduler, out: Decision[], now: number): void {
+function pollIfDue(s: Scheduler): void {
   const r = s.run;
+  const now = r.now;
   if (r.phase !== 'waiting' || now < r.next) return;
-  const server = currentServer(s);
+  const server = s.state.srv[r.si];
   if (isName(server) && (server.ips.length === 0 || now >= server.ttl) && now >= resolveAllowedAtMs(s, server)) {
     r.phase = 'resolving';
     r.due = now + DNS_TIMEOUT_S * 1000;
-    out.push({ type: 'resolve', host: server.h });
+    r.out.push({ type: 'resolve', host: server.h });
     return;
   }
   let ip = currentTarget(s);
   if (!ip) {
-    advance(s, out, now, false);
+    advance(s, false);
     ip = currentTarget(s);
     if (!ip) {
-      if (!stopIfHopeless(s, out)) {
+      if (!stopIfHopeless(s)) {
         // The soonest any name may be looked up again (there is one, or stopIfHopeless would have stopped).
         let at = Infinity;
         s.state.srv.forEach((other) => {
@@ -286,8 +297,8 @@ function pollIfDue(s: Scheduler, out: Decision[], now: number): void {
       }
       return;
     }
-    if (currentServer(s) !== server) {
-      pollIfDue(s, out, now);
+    if (s.state.srv[r.si] !== server) {
+      pollIfDue(s);
       return;
     }
   }
@@ -296,100 +307,58 @@ function pollIfDue(s: Scheduler, out: Decision[], now: number): void {
     r.next = earliest;
     return;
   }
-  send(s, out, now, ip);
+  send(s, ip);
 }
 
 /** After every event: deadlines that passed, a poll that is due, an uptime credit, and the next wake. */
-function finish(s: Scheduler, out: Decision[], now: number): Decision[] {
+function finish(s: Scheduler): Decision[] {
   const r = s.run;
+  const now = r.now;
   // Deadlines that pass without an event: an unanswered request, a resolver that never answers.
   if (now >= r.due) {
-    if (r.phase === 'in-flight') failPoll(s, out, now, 'timeout', '');
-    else if (r.phase === 'resolving') onDnsError(s, out, now, 'resolver did not answer');
+    if (r.phase === 'in-flight') failPoll(s, 'timeout', '');
+    else if (r.phase === 'resolving') onDnsError(s, 'resolver did not answer');
   }
-  pollIfDue(s, out, now);
+  pollIfDue(s);
   if (r.credit > NEVER && now >= r.credit && r.phase === 'waiting') {
     // Still inside a restored wait: save, so that a reboot now does not start this wait afresh.
     r.credit = now < r.next ? now + UPTIME_CREDIT_S * 1000 : NEVER;
-    persist(s, out, now, 'uptime');
+    persist(s, 'uptime');
   }
-  out.push({ type: 'wake', atMs: wakeAtMs(r), phase: r.phase });
-  return out;
-}
-
-/** The device is up: the first poll waits for the random startup delay, on top of any saved wait. */
-export function handleStart(s: Scheduler, nowMs: number): Decision[] {
-  const out: Decision[] = [];
-  const now = Math.round(nowMs);
-  if (s.run.phase === 'idle') onStart(s, out, now);
-  return finish(s, out, now);
-}
-
-/** A wake the scheduler asked for (or any other moment: a tick is always safe). */
-export function handleTick(s: Scheduler, nowMs: number): Decision[] {
-  return finish(s, [], Math.round(nowMs));
-}
-
-export function handleReply(s: Scheduler, event: Extract<SchedulerEvent, { type: 'reply' }>): Decision[] {
-  const out: Decision[] = [];
-  const now = Math.round(event.nowMs);
-  onReply(s, out, now, event);
-  return finish(s, out, now);
-}
-
-/** The request failed before any answer: no reply in time, or the socket reported an error. */
-export function handleFailure(s: Scheduler, nowMs: number, requestId: number, cause: 'timeout' | 'send-error', detail: string): Decision[] {
-  const out: Decision[] = [];
-  const now = Math.round(nowMs);
-  const p = s.run.pending;
-  if (p && p.id === requestId) failPoll(s, out, now, cause, detail);
-  return finish(s, out, now);
-}
-
-export function handleDns(s: Scheduler, nowMs: number, host: string, addresses: string[], ttlS: number): Decision[] {
-  const out: Decision[] = [];
-  const now = Math.round(nowMs);
-  // Only the answer for the name being looked up counts; a late one is ignored.
-  if (s.run.phase === 'resolving' && host === currentServer(s).h) {
-    if (addresses.length > 0) onDns(s, now, addresses, ttlS);
-    else onDnsError(s, out, now, 'no addresses');
-  }
-  return finish(s, out, now);
-}
-
-export function handleDnsError(s: Scheduler, nowMs: number, host: string, detail: string): Decision[] {
-  const out: Decision[] = [];
-  const now = Math.round(nowMs);
-  if (s.run.phase === 'resolving' && host === currentServer(s).h) onDnsError(s, out, now, detail);
-  return finish(s, out, now);
-}
-
-/** A person or flow asks for a sync now: honoured when politeness allows, else deferred with the reason. */
-export function handleSyncNow(s: Scheduler, nowMs: number): Decision[] {
-  const out: Decision[] = [];
-  const now = Math.round(nowMs);
-  onSyncNow(s, out, now);
-  return finish(s, out, now);
-}
-
-/** The adapter stepped the local clock by stepS: samples taken before must move the other way to stay true. */
-export function handleClockStep(s: Scheduler, nowMs: number, stepS: number): Decision[] {
-  shiftFilter(s.run.filter, stepS);
-  return finish(s, [], Math.round(nowMs));
+  r.out.push({ type: 'wake', atMs: wakeAtMs(r), phase: r.phase });
+  return r.out;
 }
 
 /** Feeds one event; returns the decisions to carry out, always ending with a wake. */
 export function handle(s: Scheduler, event: SchedulerEvent): Decision[] {
-  const now = event.nowMs;
-  switch (event.type) {
-    case 'start': return handleStart(s, now);
-    case 'tick': return handleTick(s, now);
-    case 'reply': return handleReply(s, event);
-    case 'timeout': return handleFailure(s, now, event.requestId, 'timeout', '');
-    case 'send-error': return handleFailure(s, now, event.requestId, 'send-error', event.detail);
-    case 'dns': return handleDns(s, now, event.host, event.addresses, event.ttlS);
-    case 'dns-error': return handleDnsError(s, now, event.host, event.detail);
-    case 'sync-now': return handleSyncNow(s, now);
-    case 'clock-stepped': return handleClockStep(s, now, event.stepS);
+  const r = s.run;
+  const type = event.type;
+  r.now = Math.round(event.nowMs);
+  r.out = [];
+  if (type === 'start') {
+    if (r.phase === 'idle') onStart(s);
+  } else if (type === 'reply') onReply(s, event);
+  else if (type === 'timeout' || type === 'send-error') {
+    if (r.pending && r.pending.id === event.requestId) failPoll(s, type, type === 'send-error' ? event.detail : '');
+  } else if (type === 'dns' || type === 'dns-error') {
+    // Only the answer for the name being looked up counts; a late one is ignored.
+    if (r.phase === 'resolving' && event.host === s.state.srv[r.si].h) {
+      if (type === 'dns' && event.addresses.length > 0) onDns(s, event.addresses, event.ttlS);
+      else onDnsError(s, type === 'dns' ? 'no addresses' : event.detail);
+    }
   }
+  // The adapter stepped the local clock: samples taken before must move the other way to stay true.
+  else if (type === 'clock-stepped') shiftFilter(r.filter, event.stepS);
+  return finish(s);
+}
+
+/**
+ * A person or a flow asks for a sync now: honoured at once when politeness allows, else a deferred decision says
+ * until when and why. A handler of its own, outside handle(), since a board has no one to ask it.
+ */
+export function handleSyncNow(s: Scheduler, nowMs: number): Decision[] {
+  s.run.now = Math.round(nowMs);
+  s.run.out = [];
+  onSyncNow(s);
+  return finish(s);
 }

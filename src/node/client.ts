@@ -2,7 +2,7 @@
 // sockets, timers, DNS and a state file. It decides nothing about the protocol itself.
 
 import { EventEmitter } from 'node:events';
-import { ClientConfig, createScheduler, Decision, handle, offsetAt, Phase, REJECT_REASONS, Scheduler, SchedulerEvent } from '../core';
+import { ClientConfig, createScheduler, Decision, handle, handleSyncNow, offsetAt, Phase, REJECT_REASONS, Scheduler, SchedulerEvent } from '../core';
 import { NodeClock } from './clock';
 import { validateClientConfig } from './config-input';
 import { ALL_REFUSED, deferralMessage, failureMessage, restoreMessage } from './describe';
@@ -109,7 +109,8 @@ export class KisstimeClient extends EventEmitter {
   syncNow(): SyncNowResult {
     if (this.closed) return { accepted: false, reason: 'stopped', until: null, message: deferralMessage('stopped', null) };
     if (!this.started) return { accepted: false, reason: 'not-started', until: null, message: deferralMessage('not-started', null) };
-    const decisions = this.dispatch({ type: 'sync-now', nowMs: this.clock.monoMs() });
+    const now = this.clock.monoMs();
+    const decisions = this.decide(now, () => handleSyncNow(this.scheduler, now));
     for (const d of decisions) {
       if (d.type === 'deferred') {
         const until = d.untilMs === null ? null : this.dateAt(d.untilMs);
@@ -169,13 +170,18 @@ export class KisstimeClient extends EventEmitter {
    * syncNow() or stop() sees a client whose timers and sockets already match the scheduler.
    */
   private dispatch(event: SchedulerEvent): Decision[] {
+    return this.decide(event.nowMs, () => handle(this.scheduler, event));
+  }
+
+  /** Runs one of the scheduler's handlers at nowMs and carries out what it decides. */
+  private decide(nowMs: number, handler: () => Decision[]): Decision[] {
     if (this.closed) return [];
     const step = (this.clock as { takeStepS?: () => number }).takeStepS;
     if (step) {
       const stepS = step.call(this.clock);
-      if (stepS !== 0) this.dispatch({ type: 'clock-stepped', nowMs: event.nowMs, stepS: stepS });
+      if (stepS !== 0) this.dispatch({ type: 'clock-stepped', nowMs: nowMs, stepS: stepS });
     }
-    const decisions = handle(this.scheduler, event);
+    const decisions = handler();
     const emits: [string, unknown][] = [];
     for (const d of decisions) this.carryOut(d, emits);
     if (this.saveWanted && this.state && this.seen.phase !== 'in-flight') this.save();

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { Decision, encodePacket, FLOOR_S, handle, offsetAt, SchedulerEvent, asciiToRefId, decodePacket, ntpFromUnixSeconds } from '../../src/core';
+import { Decision, encodePacket, FLOOR_S, handle, handleSyncNow, offsetAt, SchedulerEvent, asciiToRefId, decodePacket, ntpFromUnixSeconds } from '../../src/core';
 import { configOf, newScheduler, seededRandom, VirtualWorld } from './virtual-server';
 
 const DAY_MS = 86400e3;
@@ -86,7 +86,7 @@ function drive(steps: Step[], seed: number, lanServer: boolean) {
       }
       now = end;
       feed({ type: 'tick', nowMs: now });
-    } else if (s.kind === 'sync-now') feed({ type: 'sync-now', nowMs: now });
+    } else if (s.kind === 'sync-now') apply(handleSyncNow(scheduler, now));
     else if (s.kind === 'answer') reply(s.how);
     else if (s.kind === 'timeout' && sent) feed({ type: 'timeout', nowMs: now, requestId: sent.requestId });
     else if (s.kind === 'send-error' && sent) feed({ type: 'send-error', nowMs: now, requestId: sent.requestId, detail: 'EHOSTUNREACH' });
@@ -146,7 +146,7 @@ describe('scheduler over a virtual day', () => {
     const again = newScheduler(config, seededRandom(5), w.snapshot);
     const out = handle(again, { type: 'start', nowMs: 0 });
     expect(out.some((d) => d.type === 'stopped')).toBe(true);
-    expect(handle(again, { type: 'sync-now', nowMs: 1 }).filter((d) => d.type === 'send')).toEqual([]);
+    expect(handleSyncNow(again, 1).filter((d) => d.type === 'send')).toEqual([]);
   });
 
   test('RSTR fails over to the next server and never returns to the first', () => {

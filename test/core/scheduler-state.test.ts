@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { Decision, handle, NEVER, readSavedState, restoreState, SchedulerEvent } from '../../src/core';
+import { Decision, handle, handleSyncNow, NEVER, readSavedState, restoreState, SchedulerEvent } from '../../src/core';
 import { configOf, newScheduler, seededRandom, VirtualWorld } from './virtual-server';
 
 const DAY_MS = 86400e3;
@@ -143,7 +143,8 @@ describe('sync-now', () => {
   test('is deferred with the reason and the time it will be allowed, and nothing is sent', () => {
     const w = started();
     expect(w.sent.length).toBe(1);
-    const out = w.event({ type: 'sync-now', nowMs: 5000 });
+    w.nowMs = 5000;
+    const out = w.syncNow();
     expect(out.filter((d) => d.type === 'send')).toEqual([]);
     expect(out.find((d) => d.type === 'deferred')).toEqual({ type: 'deferred', untilMs: 60000, reason: 'min-interval' });
     w.runUntil(59999);
@@ -158,7 +159,7 @@ describe('sync-now', () => {
     const before = w.sent.length;
     // The interval has grown past 60 s by now, so a poll is not due yet; the 60 s minimum has passed.
     w.nowMs = w.sent[before - 1].atMs + 61e3;
-    const out = w.event({ type: 'sync-now', nowMs: w.nowMs });
+    const out = w.syncNow();
     expect(out.filter((d) => d.type === 'send').length).toBe(1);
     expect(w.sent.length).toBe(before + 1);
   });
@@ -167,17 +168,17 @@ describe('sync-now', () => {
     const config = configOf({ servers: ['192.0.2.1'], startupDelayMin: 100, startupDelayMax: 100 });
     const s = newScheduler(config, seededRandom(5), null);
     handle(s, { type: 'start', nowMs: 0 });
-    expect(handle(s, { type: 'sync-now', nowMs: 10 }).find((d) => d.type === 'deferred')).toMatchObject({ reason: 'startup-delay', untilMs: 100000 });
+    expect(handleSyncNow(s, 10).find((d) => d.type === 'deferred')).toMatchObject({ reason: 'startup-delay', untilMs: 100000 });
 
     const rate = new VirtualWorld(newScheduler(config, seededRandom(6), null), () => ({ kind: 'kiss', code: 'RATE' }));
     rate.start();
     rate.runUntil(200e3);
-    expect(rate.event({ type: 'sync-now', nowMs: rate.nowMs }).find((d) => d.type === 'deferred')).toMatchObject({ reason: 'rate-limited' });
+    expect(rate.syncNow().find((d) => d.type === 'deferred')).toMatchObject({ reason: 'rate-limited' });
 
     const silent = new VirtualWorld(newScheduler(config, seededRandom(7), null), () => ({ kind: 'silent' }));
     silent.start();
     silent.runUntil(2 * 3600e3);
-    expect(silent.event({ type: 'sync-now', nowMs: silent.nowMs }).find((d) => d.type === 'deferred')).toMatchObject({ reason: 'backoff' });
+    expect(silent.syncNow().find((d) => d.type === 'deferred')).toMatchObject({ reason: 'backoff' });
   });
 });
 

@@ -2,7 +2,7 @@
 // scripted servers, so scheduler behaviour over days runs in milliseconds.
 
 import {
-  ClientConfig, ClientState, copyState, createScheduler, Decision, decodePacket, encodePacket, handle, Scheduler, SchedulerEvent,
+  ClientConfig, ClientState, copyState, createScheduler, Decision, decodePacket, encodePacket, handle, handleSyncNow, Scheduler, SchedulerEvent,
   asciiToRefId, addSeconds, ntpFromUnixSeconds, NtpTimestamp,
 } from '../../src/core';
 import { NodeClientConfigInput, validateClientConfig } from '../../src/node/config-input';
@@ -54,6 +54,13 @@ export class VirtualWorld {
 
   event(e: SchedulerEvent): Decision[] {
     const out = handle(this.scheduler, e);
+    this.apply(out);
+    return out;
+  }
+
+  /** A person asking for a sync now. */
+  syncNow(): Decision[] {
+    const out = handleSyncNow(this.scheduler, this.nowMs);
     this.apply(out);
     return out;
   }

@@ -15,7 +15,8 @@
 //   clearInterval() without an id clear every timer on the board, as Espruino's do.
 // - E.toString, E.toUint8Array, E.toArrayBuffer, E.CRC32, E.hwRand, E.srand and Math.random, where Math.random and
 //   E.hwRand share one generator that starts from the same state on every board until E.srand seeds it.
-// - getSerial(); require("kisstime") from a Storage file of that name; .boot0 run at boot; a global object "global".
+// - getSerial(); require("kisstime") from a Storage file of that name, and Modules.removeCached; .boot0 run at boot; a
+//   global object "global".
 // - Missing built-ins removed (Map, Set, WeakMap, Symbol, Array.from, Number.isInteger, Math.trunc/log2/imul,
 //   Object.freeze, Date.UTC, Promise.race/allSettled/any), and Uint8Array.prototype.slice returning a plain Array.
 // Not imitated: function hoisting, for (let ...) closures, class fields on the prototype, Math.pow's inexactness and
@@ -191,6 +192,7 @@ export class EspruinoBoard {
         srand: (seed: number) => board.random.seed(seed),
       },
       require: (name: string) => board.require(name, modules, storageModule),
+      Modules: { removeCached: (name: string) => delete modules[name] },
     };
     const context = vm.createContext(sandbox);
     this.context = context;
@@ -372,8 +374,9 @@ export class EspruinoBoard {
 }
 
 /** Puts the firmware on a board's Storage the way the upload tool does: the module and the .boot0 starter. */
-export function flash(storage: FlashStorage, bundle: string, boot0: string, config?: unknown): void {
+export function flash(storage: FlashStorage, bundle: string, boot: string, boot0: string, config?: unknown): void {
   storage.write('kisstime', bundle);
+  storage.write('kisstime-boot', boot);
   storage.write('.boot0', boot0);
   if (config !== undefined) storage.writeJSON('kisstime.cfg', config);
 }

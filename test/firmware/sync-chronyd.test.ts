@@ -7,7 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChronyd, type Chronyd } from '../support/chronyd';
-import { bootAndListen, flashedBoard, HOUR_MS } from './firmware-fixture';
+import { bootAndListen, firmware, flashedBoard, HOUR_MS } from './firmware-fixture';
 
 describe('firmware against chronyd', () => {
   let chronyd: Chronyd;
@@ -19,6 +19,8 @@ describe('firmware against chronyd', () => {
   });
 
   it('measures the true offset of a slow clock and never polls closer than the minimum interval', async () => {
+    // Built first: the board's clock starts 1000 s slow from the moment it is made, not from before a build.
+    await firmware();
     const board = await flashedBoard({ serial: 'sync-board-1', clockStartS: Date.now() / 1000 - 1000 },
       { servers: [chronyd.address], lanServer: true, minInterval: 16, maxInterval: 120, startupDelayMin: 1, startupDelayMax: 2 });
     const { handle, events } = bootAndListen(board);

@@ -1,0 +1,76 @@
+// What a board runs once, at start: reading its config and saved state, and building the scheduler from them.
+// Built as a Storage module of its own (kisstime-boot), which the runtime module requires in start() and lets go
+// of right after: on Espruino every function of a loaded module holds RAM for as long as the module is loaded, and
+// none of these is needed again.
+
+import { Scheduler } from '../../src/core/decisions';
+import { createScheduler } from '../../src/core/scheduler';
+import { boardConfig, BoardConfig, FirmwareConfig } from './board-config';
+import type { EspruinoE, EspruinoStorage } from './espruino';
+
+declare const E: EspruinoE;
+declare function getTime(): number;
+declare function getSerial(): string;
+
+export const STATE_FILE = 'kisstime.state';
+const CONFIG_FILE = 'kisstime.cfg';
+
+export interface Prepared {
+  s: Scheduler;
+  stepAboveS: number;
+}
+
+function copyInto(from: unknown, to: FirmwareConfig): void {
+  if (from && typeof from === 'object') {
+    for (var key in from) (to as { [key: string]: unknown })[key] = (from as { [key: string]: unknown })[key];
+  }
+}
+
+/**
+ * The config in code, with a fleet operator's kisstime.cfg over it (so servers change without reflashing). A bad
+ * kisstime.cfg is reported and left out, never thrown: a board that boots Kisstime must not fail at every boot
+ * because of a file. A bad config in code throws, naming the field, for its author to see at once.
+ */
+function configure(input: FirmwareConfig | undefined, storage: EspruinoStorage, canResolve: boolean): BoardConfig | null {
+  const own: FirmwareConfig = {};
+  copyInto(input, own);
+  const stored = storage.readJSON(CONFIG_FILE, true);
+  let problem = '';
+  if (stored === undefined) {
+    if (storage.read(CONFIG_FILE) !== undefined) problem = 'not JSON';
+  } else if (!stored || typeof stored !== 'object' || Array.isArray(stored)) {
+    problem = 'not an object';
+  } else {
+    const merged: FirmwareConfig = {};
+    copyInto(own, merged);
+    copyInto(stored, merged);
+    try {
+      return boardConfig(merged, canResolve);
+    } catch (e) {
+      problem = String((e as Error).message);
+    }
+  }
+  if (problem) console.log('kisstime: ' + CONFIG_FILE + ' ignored: ' + problem);
+  if (input === undefined) {
+    console.log('kisstime: not started: no config');
+    return null;
+  }
+  return boardConfig(own, canResolve);
+}
+
+/** The scheduler this board starts with, or null when there is no usable config (said on the console). */
+export function prepare(input: FirmwareConfig | undefined, canResolve: boolean): Prepared | null {
+  const storage: EspruinoStorage = require('Storage');
+  const config = configure(input, storage, canResolve);
+  if (!config) return null;
+  if (!canResolve) console.log('kisstime: no Wifi module: IP addresses only');
+  // Espruino's generator starts from the same seed on every board: without this, a fleet that loses power
+  // together would draw the same startup delay and poll in step.
+  // ^ truncates the milliseconds to an integer; % keeps them in range for Espruino's conversion.
+  E.srand(E.CRC32(getSerial()) ^ getTime() * 1000 % 2147483647 ^ E.hwRand());
+  // The saved record, or the text of a file that is not JSON (which the core calls corrupt).
+  const saved = storage.readJSON(STATE_FILE, true);
+  const s = createScheduler(config.client, Math.random, saved === undefined ? storage.read(STATE_FILE) : saved, getTime() * 1000, 0);
+  console.log('kisstime: ' + (s.restored === 'none' ? 'no saved state' : 'saved state ' + s.restored));
+  return { s: s, stepAboveS: config.stepAboveS };
+}
