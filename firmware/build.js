@@ -73,7 +73,7 @@ const KEEP_PROPS = [
   'f', 'w', 'z', 'holds', 'slots', 'i', 'r',
   // config input (ClientConfigInput, FirmwareConfig)
   'servers', 'minInterval', 'maxInterval', 'startupDelayMin', 'startupDelayMax', 'timeout', 'maxRootDistance',
-  'lanServer', 'adminMinInterval', 'accuracy', 'setClock',
+  'lanServer', 'accuracy', 'setClock',
   // the board API
   'on', 'now', 'stop', 'start', 'version',
   // the boot module's API (firmware/src/boot.ts), called from the client module

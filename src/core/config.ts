@@ -7,7 +7,7 @@ import {
 } from './policy';
 
 /** 2^20 s (about 12 d): the longest poll interval anyone may configure. */
-const MAX_INTERVAL_S = 1048576;
+export const MAX_INTERVAL_S = 1048576;
 const MAX_STARTUP_DELAY_S = 86400;
 
 export interface ServerSpec {
@@ -29,8 +29,6 @@ export interface ClientConfigInput {
   accuracy?: unknown;
   /** "This is a LAN server I run": the only way to a minimum interval under 30 min. */
   lanServer?: unknown;
-  /** An operator's floor that no flow or fleet config can go under (Node-RED settings.js). */
-  adminMinInterval?: unknown;
 }
 
 export interface ClientConfig {
@@ -100,8 +98,6 @@ export function checkClientConfig(input: ClientConfigInput): ClientConfig {
         : (floor === PUBLIC_MIN_INTERVAL_FLOOR_S ? ' for a server you do not run (lanServer)' : '')));
     }
   }
-  const adminMinS = seconds(input, 'adminMinInterval', 0, 0, MAX_INTERVAL_S);
-  if (minIntervalS < adminMinS) throw fieldError('minInterval', minIntervalS + ' s is below the administrator\'s floor of ' + adminMinS + ' s');
   const maxIntervalS = seconds(input, 'maxInterval', DEFAULT_MAX_INTERVAL_S < minIntervalS ? minIntervalS : DEFAULT_MAX_INTERVAL_S, minIntervalS, MAX_INTERVAL_S);
   const startupMinS = seconds(input, 'startupDelayMin', DEFAULT_STARTUP_DELAY_MIN_S, 0, MAX_STARTUP_DELAY_S);
   return {

@@ -325,8 +325,11 @@ function finish(s: Scheduler): Decision[] {
     r.credit = now < r.next ? now + UPTIME_CREDIT_S * 1000 : NEVER;
     persist(s, 'uptime');
   }
-  r.out.push({ type: 'wake', atMs: wakeAtMs(r), phase: r.phase });
-  return r.out;
+  const out = r.out;
+  out.push({ type: 'wake', atMs: wakeAtMs(r), phase: r.phase });
+  // Not kept between events: on a board, every decision held costs RAM until the next one.
+  r.out = [];
+  return out;
 }
 
 /** Feeds one event; returns the decisions to carry out, always ending with a wake. */

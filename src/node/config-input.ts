@@ -1,7 +1,7 @@
 // Client configuration as people write it in Node (flags, Node-RED fields, JSON): durations such as "34m" and
 // servers as { host, port } objects, turned into what the core checks. The rules themselves are the core's.
 
-import { checkClientConfig, ClientConfig, ClientConfigInput, FieldError, NTP_PORT, parseDurationS, ServerSpec } from '../core';
+import { checkClientConfig, ClientConfig, ClientConfigInput, FieldError, formatDurationS, MAX_INTERVAL_S, NTP_PORT, parseDurationS, ServerSpec } from '../core';
 
 /** "host", "host:port", "1.2.3.4:123", "[::1]:123" or a bare IPv6 address; null for anything else. */
 export function parseServer(text: unknown): ServerSpec | null {
@@ -50,7 +50,7 @@ export interface NodeClientConfigInput {
 export type ConfigResult = { ok: true; config: ClientConfig } | { ok: false; field: string; message: string };
 
 const DURATIONS: (keyof NodeClientConfigInput & keyof ClientConfigInput)[] = [
-  'minInterval', 'maxInterval', 'startupDelayMin', 'startupDelayMax', 'timeout', 'maxRootDistance', 'accuracy', 'adminMinInterval',
+  'minInterval', 'maxInterval', 'startupDelayMin', 'startupDelayMax', 'timeout', 'maxRootDistance', 'accuracy',
 ];
 
 function isFieldError(e: unknown): e is FieldError {
@@ -90,10 +90,17 @@ function hostPort(host: string, port: unknown): string {
 export function validateClientConfig(input: NodeClientConfigInput): ConfigResult {
   try {
     if (!input || typeof input !== 'object') return { ok: false, field: 'config', message: 'config: expected an object' };
-    return { ok: true, config: checkClientConfig(coreConfigInput(input)) };
+    const config = checkClientConfig(coreConfigInput(input));
+    // An operator's floor on top of the protocol's, from Node-RED's settings.js: no flow may go under it.
+    const admin = input.adminMinInterval;
+    const adminS = admin === undefined || admin === null || admin === '' ? 0 : parseDurationS(admin);
+    if (!(adminS >= 0 && adminS <= MAX_INTERVAL_S)) throw fieldError('adminMinInterval', 'not a duration: ' + JSON.stringify(admin));
+    if (config.minIntervalS < adminS) {
+      throw fieldError('minInterval', formatDurationS(config.minIntervalS) + ' is below the administrator\'s floor of ' + formatDurationS(adminS) + ' (kisstimeMinInterval in settings.js)');
+    }
+    return { ok: true, config: config };
   } catch (e) {
-    // The administrator's floor exists only in Node-RED: say where an operator set it.
-    if (isFieldError(e)) return { ok: false, field: e.field, message: e.message + (/administrator/.test(e.message) ? ' (kisstimeMinInterval in settings.js)' : '') };
+    if (isFieldError(e)) return { ok: false, field: e.field, message: e.message };
     throw e;
   }
 }

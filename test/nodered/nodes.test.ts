@@ -298,7 +298,7 @@ describe('kisstime nodes in node-red-node-test-helper', () => {
     const before = kisser.count();
     const n = await load(twoSyncFlow());
     const [caught] = await n.caught.waitFor(1);
-    expect(caught.error!.message).toMatch(/minInterval: 16 s is below the administrator's floor of 3600 s \(kisstimeMinInterval in settings.js\)/);
+    expect(caught.error!.message).toMatch(/minInterval: 16 s is below the administrator's floor of 60 min \(kisstimeMinInterval in settings.js\)/);
     clock.advance(60_000);
     await sleep(50);
     expect(kisser.count()).toBe(before);
