@@ -164,7 +164,7 @@ function carryOut(b: Board, d: Decision): void {
   } else if (d.type === 'kiss') {
     emit('kiss', { 'code': d.code, 'action': d.action, 'server': d.host, 'address': d.address, 'interval': d.intervalS });
   } else if (d.type === 'backoff') {
-    const message = d.cause === 'timeout' ? 'no answer' : (d.cause === 'kiss' ? 'kiss ' + d.detail : d.detail);
+    const message = d.cause === 'timeout' ? 'no answer' : (d.cause === 'kiss' ? 'kiss ' : (d.cause === 'unusable' ? 'unusable: ' : '')) + d.detail;
     emit('error', { 'cause': d.cause, 'message': message, 'server': d.host, 'address': d.address, 'failures': d.failures, 'retryIn': (d.retryAtMs - monoMs(b)) / 1000 });
   } else if (d.type === 'stopped') {
     emit('error', { 'cause': 'stopped', 'message': 'all servers refused' });

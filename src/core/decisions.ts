@@ -21,8 +21,11 @@ export type SchedulerEvent =
 
 export type DeferReason = 'not-started' | 'startup-delay' | 'floor' | 'min-interval' | 'rate-limited' | 'backoff' | 'in-flight' | 'resolving' | 'stopped';
 
-/** Why a poll failed: no answer in time, the socket failed, a kiss that is no sample, or the name did not resolve. */
-export type FailCause = 'timeout' | 'send-error' | 'kiss' | 'dns-error';
+/**
+ * Why a poll failed: no answer in time, the socket failed, a kiss that is no sample, an answer with no usable time
+ * (its reject reason in the detail), or the name did not resolve.
+ */
+export type FailCause = 'timeout' | 'send-error' | 'kiss' | 'unusable' | 'dns-error';
 
 export type PersistReason = 'first-send' | 'hold' | 'rate' | 'backoff' | 'interval' | 'sample' | 'uptime';
 

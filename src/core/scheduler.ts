@@ -3,7 +3,7 @@
 // simulator to carry out. Every politeness rule of the client lives here once; waits, backoff, RATE floors and holds
 // are kept per server address, so a failure at one server never delays another.
 
-import { judgeReply, Sample } from './accept';
+import { judgeReply, RejectReason, Sample } from './accept';
 import { encodeRequest, makeNonce } from './codec';
 import { ClientConfig } from './config';
 import { advance, currentTarget, isHeld, resolveAllowedAtMs, stopIfHopeless } from './cursor';
@@ -12,6 +12,9 @@ import { addToFilter, bestInFilter, createFilter, shiftFilter } from './filter';
 import { intervalAfterRate } from './kiss';
 import { backoffS, DNS_TIMEOUT_S, FLOOR_S, jittered, MAX_ADDRESSES_PER_SERVER, MAX_HOLDS, OFFSET_JUMP_S, UPTIME_CREDIT_S } from './policy';
 import { AddressState, isName, newAddress, NEVER, restoreState } from './state';
+
+/** Rejections of a genuine answer (its origin echoed our nonce) that carries no usable time. */
+const UNUSABLE: RejectReason[] = ['unsynchronised', 'bad-stratum', 'zero-timestamp', 'root-distance'];
 
 /**
  * A scheduler for this config. saved is whatever the adapter read from storage (any value: corrupt state means a
@@ -178,7 +181,11 @@ function onReply(s: Scheduler, event: Extract<SchedulerEvent, { type: 'reply' }>
   const p = r.pending && r.pending.id === event.requestId ? r.pending : null;
   const verdict = judgeReply(p, event, c.timeoutS * 1000, c.maxRootDistanceS);
   if (verdict.kind === 'reject' || !p) {
-    out.push({ type: 'reject', reason: verdict.kind === 'reject' ? verdict.reason : 'no-request', host: p ? p.host : '', address: event.from.address, port: event.from.port });
+    const reason = verdict.kind === 'reject' ? verdict.reason : 'no-request';
+    out.push({ type: 'reject', reason: reason, host: p ? p.host : '', address: event.from.address, port: event.from.port });
+    // A reply that proved it answers our request, but has no usable time (unsynchronised, stratum 16, zero
+    // timestamps, too distant a root): the server has spoken, so the poll fails now rather than at its timeout.
+    if (p && UNUSABLE.indexOf(reason) >= 0) failPoll(s, 'unusable', reason);
     return;
   }
   const ip = r.to as AddressState;

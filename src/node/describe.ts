@@ -13,6 +13,13 @@ const RESTORED: { [note in RestoreNote]: string } = {
   'unknown-schema': 'saved state has an unknown schema: starting afresh, politely',
 };
 
+const UNUSABLE_WHY: { [reason: string]: string } = {
+  'unsynchronised': 'the server is unsynchronised (leap indicator 3)',
+  'bad-stratum': 'the server is unsynchronised (stratum 16 or more)',
+  'zero-timestamp': 'its timestamps are zero',
+  'root-distance': 'its root distance is over the limit (maxRootDistance)',
+};
+
 export function restoreMessage(note: RestoreNote): string {
   return RESTORED[note];
 }
@@ -21,6 +28,7 @@ export function restoreMessage(note: RestoreNote): string {
 export function failureMessage(cause: FailCause, detail: string, timeoutS: number): string {
   if (cause === 'timeout') return 'no answer within ' + formatDurationS(timeoutS);
   if (cause === 'kiss') return 'kiss ' + detail + ' (no time from this server yet)';
+  if (cause === 'unusable') return 'answered, but with no usable time: ' + (UNUSABLE_WHY[detail] || detail);
   return detail;
 }
 

@@ -197,6 +197,24 @@ describe('scheduler over a virtual day', () => {
     }
   });
 
+  test('an unsynchronised server fails the poll as soon as it answers, says why, and is backed off like silence', () => {
+    const w = new VirtualWorld(newScheduler(configOf({ servers: ['192.0.2.1'] }), seededRandom(13), null), () => ({ kind: 'answer', leap: 3 }));
+    w.start();
+    w.runUntil(DAY_MS);
+    const backoffs = w.decisions.filter((d) => d.type === 'backoff') as Extract<Decision, { type: 'backoff' }>[];
+    expect(backoffs.length).toBe(w.sent.length);
+    expect(backoffs.every((b) => b.cause === 'unusable' && b.detail === 'unsynchronised')).toBe(true);
+    expect(w.decisions.filter((d) => d.type === 'sample')).toEqual([]);
+    // Failed when the answer came (20 ms after the request), not at the 5 s timeout.
+    const sendAt = w.sent[0].atMs;
+    const failIndex = w.decisions.indexOf(backoffs[0]);
+    const sendIndex = w.decisions.findIndex((d) => d.type === 'send');
+    expect(failIndex).toBeGreaterThan(sendIndex);
+    expect(backoffs[0].retryAtMs - sendAt).toBeGreaterThanOrEqual(2048e3 + 20);
+    expect(backoffs[0].retryAtMs - sendAt).toBeLessThan(2048e3 * 1.1 + 100);
+    expect(w.sent.length).toBe(6);
+  });
+
   test('the interval lengthens toward the maximum while samples agree, and shortens when the offset jumps', () => {
     let offset = 0;
     const w = new VirtualWorld(newScheduler(configOf({ servers: ['192.0.2.1'] }), seededRandom(11), null), () => ({ kind: 'answer', offsetS: offset }));
