@@ -14,6 +14,9 @@ const uglify = require('uglify-js');
 const ts = require('typescript');
 const fs = require('node:fs');
 const path = require('node:path');
+const acorn = require('acorn');
+const walk = require('acorn-walk');
+const eslintScope = require('eslint-scope');
 const { BANNED_METHODS, checkEspruinoSubset } = require('./tools/subset');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -157,7 +160,58 @@ function squeeze(code) {
     mangle: { toplevel: true },
   });
   if (result.error) throw result.error;
-  return result.code + '\n';
+  return inlineNumbers(result.code) + '\n';
+}
+
+/**
+ * Writes each module-level constant number where it is used. UglifyJS keeps a number used often in a variable when
+ * that is shorter, but on a board every module-level variable holds RAM for as long as the module is loaded, while
+ * a literal in the code stays in flash. A variable qualifies when it is written exactly once, at the top level, with
+ * a number.
+ */
+function inlineNumbers(code) {
+  const ast = acorn.parse(code, { ecmaVersion: 2022, sourceType: 'script', ranges: true });
+  // A module body is a function's body on the board: analysed as Node's module scope, its names resolve.
+  const top = eslintScope.analyze(ast, { ecmaVersion: 2022, sourceType: 'script', nodejsScope: true }).globalScope.childScopes[0];
+  // The assignment each written name takes part in, by the position of the name.
+  const assignments = new Map();
+  walk.simple(ast, {
+    AssignmentExpression(node) {
+      if (node.operator === '=' && node.left.type === 'Identifier') assignments.set(node.left.start, node);
+    },
+  });
+  const numberIn = (node) => {
+    if (node.type === 'Literal' && typeof node.value === 'number') return code.slice(node.start, node.end);
+    if (node.type === 'UnaryExpression' && node.operator === '-' && node.argument.type === 'Literal' && typeof node.argument.value === 'number') {
+      return '(' + code.slice(node.start, node.end) + ')';
+    }
+    return null;
+  };
+  const edits = [];
+  const inlined = new Set();
+  top.variables.forEach((v) => {
+    const writes = v.references.filter((r) => r.isWrite());
+    if (writes.length !== 1 || writes[0].from !== top || v.defs.length !== 1 || v.defs[0].node.init) return;
+    const assignment = assignments.get(writes[0].identifier.start);
+    // A write in a chain (a = b = 16) is left as it is.
+    const value = assignment && assignment.right.type !== 'AssignmentExpression' ? numberIn(assignment.right) : null;
+    if (value === null) return;
+    v.references.filter((r) => r.isRead()).forEach((r) => edits.push([r.identifier.start, r.identifier.end, value]));
+    edits.push([assignment.start, assignment.end, 'void 0']);
+    inlined.add(v.name);
+  });
+  // The module-level declarations, without the names written in place.
+  ast.body.filter((n) => n.type === 'VariableDeclaration' && n.kind === 'var').forEach((n) => {
+    const kept = n.declarations.filter((d) => !(d.id.type === 'Identifier' && inlined.has(d.id.name)));
+    if (kept.length === n.declarations.length) return;
+    edits.push([n.start, n.end, kept.length ? 'var ' + kept.map((d) => code.slice(d.start, d.end)).join(',') + ';' : '']);
+  });
+  edits.sort((a, b) => b[0] - a[0]);
+  let out = code;
+  edits.forEach((e) => {
+    out = out.slice(0, e[0]) + e[2] + out.slice(e[1]);
+  });
+  return out;
 }
 
 function assertSubset(name, code) {
