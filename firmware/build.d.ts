@@ -15,7 +15,8 @@ export interface BuildResult {
   /** The client module, "kisstime". */
   readable: string;
   minified: string;
-  /** The module its start() loads and lets go of, "kisstime-boot". */
+  /** The modules it loads when it needs them and lets go of after: "kisstime-protocol" and "kisstime-boot". */
+  protocol: BuiltModule;
   boot: BuiltModule;
   /** Both modules together: what a board's flash holds. */
   readableBytes: number;

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Builds the Espruino modules from src/core and the adapter in firmware/src, each readable (for reading and
 // debugging on a board) and minified (what gets flashed):
-//   firmware/dist/kisstime.js, kisstime.min.js            the client, Storage module "kisstime";
-//   firmware/dist/kisstime-boot.js, kisstime-boot.min.js  what only start() needs, Storage module "kisstime-boot",
-//                                                         which start() loads and lets go of (firmware/src/boot.ts).
+//   firmware/dist/kisstime.js, kisstime.min.js                    the adapter, Storage module "kisstime";
+//   firmware/dist/kisstime-protocol.js, kisstime-protocol.min.js  the core's scheduler, which the adapter loads for
+//                                                                 each event and lets go of (firmware/src/protocol.ts);
+//   firmware/dist/kisstime-boot.js, kisstime-boot.min.js          what only start() needs, loaded the same way
+//                                                                 (firmware/src/boot.ts).
 // Each is one module body that Espruino loads with require(). The build refuses to write a module that leaves
 // Espruino's subset (firmware/tools/subset.js).
 
@@ -23,6 +25,7 @@ const ROOT = path.resolve(__dirname, '..');
 /** Storage name and source of each module; the names are what the adapter requires. */
 const MODULES = [
   { name: 'kisstime', entry: path.join(__dirname, 'src', 'kisstime.ts') },
+  { name: 'kisstime-protocol', entry: path.join(__dirname, 'src', 'protocol.ts') },
   { name: 'kisstime-boot', entry: path.join(__dirname, 'src', 'boot.ts') },
 ];
 const OUT_DIR = path.join(__dirname, 'dist');
@@ -54,7 +57,7 @@ const COMMON = {
   target: 'es2015',
   platform: 'neutral',
   supported: UNSUPPORTED,
-  external: ['Storage', 'Wifi', 'dgram', 'kisstime-boot'],
+  external: ['Storage', 'Wifi', 'dgram', 'kisstime-protocol', 'kisstime-boot'],
   legalComments: 'none',
   charset: 'ascii',
   write: false,
@@ -72,15 +75,17 @@ const COMMON = {
  */
 const KEEP_PROPS = [
   // state.ts, the saved record (schema 3) and what is read of schemas 1 and 2 (schema 1's 'held' is read with quotes)
-  'v', 't', 'hold', 'srv', 'h', 'p', 'ips', 'ttl', 'dnsa', 'dnse', 'bad', 'a', 'iv', 'rf', 'sent', 'fail', 'wait', 'c',
+  'v', 't', 'hold', 'srv', 'h', 'p', 'ips', 'ttl', 'dnsa', 'dnse', 'bad', 'a', 'iv', 'rf', 'sent', 'fail', 'wait', 'c', 'm',
+  // clock-model.ts, the model saved with it
+  'n', 'o', 'e', 'b', 's', 'k', 'u', 'x',
   'f', 'w', 'z', 'holds', 'slots', 'i', 'r',
   // config input (ClientConfigInput, FirmwareConfig)
   'servers', 'minInterval', 'maxInterval', 'startupDelayMin', 'startupDelayMax', 'timeout', 'maxRootDistance',
   'lanServer', 'accuracy', 'setClock',
   // the board API
   'on', 'now', 'stop', 'start', 'version',
-  // the boot module's API (firmware/src/boot.ts), called from the client module
-  'prepare',
+  // what the client module calls in the modules it loads (firmware/src/protocol.ts, boot.ts)
+  'handle', 'prepare',
   // Espruino's own objects that firmware/src/espruino.ts does not declare
   'createSocket',
 ];
@@ -174,10 +179,15 @@ function inlineNumbers(code) {
   // A module body is a function's body on the board: analysed as Node's module scope, its names resolve.
   const top = eslintScope.analyze(ast, { ecmaVersion: 2022, sourceType: 'script', nodejsScope: true }).globalScope.childScopes[0];
   // The assignment each written name takes part in, by the position of the name.
+  // Only an assignment whose value nothing uses (a statement of its own, or a part of a comma sequence that is one)
+  // may go: in a = b = 16 or (b = 16) * b, writing b in place would take the 16 from what uses it.
   const assignments = new Map();
-  walk.simple(ast, {
-    AssignmentExpression(node) {
-      if (node.operator === '=' && node.left.type === 'Identifier') assignments.set(node.left.start, node);
+  walk.ancestor(ast, {
+    AssignmentExpression(node, _state, ancestors) {
+      const parent = ancestors[ancestors.length - 2];
+      const grandparent = ancestors[ancestors.length - 3];
+      const discarded = parent.type === 'ExpressionStatement' || (parent.type === 'SequenceExpression' && grandparent.type === 'ExpressionStatement');
+      if (node.operator === '=' && node.left.type === 'Identifier' && discarded) assignments.set(node.left.start, node);
     },
   });
   const numberIn = (node) => {
@@ -193,8 +203,7 @@ function inlineNumbers(code) {
     const writes = v.references.filter((r) => r.isWrite());
     if (writes.length !== 1 || writes[0].from !== top || v.defs.length !== 1 || v.defs[0].node.init) return;
     const assignment = assignments.get(writes[0].identifier.start);
-    // A write in a chain (a = b = 16) is left as it is.
-    const value = assignment && assignment.right.type !== 'AssignmentExpression' ? numberIn(assignment.right) : null;
+    const value = assignment ? numberIn(assignment.right) : null;
     if (value === null) return;
     v.references.filter((r) => r.isRead()).forEach((r) => edits.push([r.identifier.start, r.identifier.end, value]));
     edits.push([assignment.start, assignment.end, 'void 0']);
@@ -258,18 +267,21 @@ async function build(options = {}) {
     assertSubset(m.name + '.min.js', built.minified);
     modules.push({ name: m.name, ...built, readableBytes: Buffer.byteLength(built.readable), minifiedBytes: Buffer.byteLength(built.minified) });
   }
-  // Built again with the final cache, so that names the second module shortened first read the same in the first.
-  const first = await buildModule(MODULES[0].entry, version, mangleCache);
-  Object.assign(modules[0], first, { readableBytes: Buffer.byteLength(first.readable), minifiedBytes: Buffer.byteLength(first.minified) });
-  assertSubset(MODULES[0].name + '.min.js', first.minified);
+  // Built again with the final cache, so that a name shortened first in a later module reads the same in the earlier.
+  for (let i = 0; i < MODULES.length - 1; i++) {
+    const again = await buildModule(MODULES[i].entry, version, mangleCache);
+    Object.assign(modules[i], again, { readableBytes: Buffer.byteLength(again.readable), minifiedBytes: Buffer.byteLength(again.minified) });
+    assertSubset(MODULES[i].name + '.min.js', again.minified);
+  }
   const sum = (key) => modules.reduce((total, m) => total + m[key], 0);
   const result = {
     version,
     modules,
-    /** The client module (what require("kisstime") gives) and the boot module. */
+    /** The client module (what require("kisstime") gives); the protocol and boot modules it loads. */
     readable: modules[0].readable,
     minified: modules[0].minified,
-    boot: modules[1],
+    protocol: modules[1],
+    boot: modules[2],
     /** What a board's flash holds: both modules. */
     readableBytes: sum('readableBytes'),
     minifiedBytes: sum('minifiedBytes'),
@@ -296,4 +308,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { build, checkEspruinoSubset, toEspruinoModule, mangleableNames };
+module.exports = { build, checkEspruinoSubset, toEspruinoModule, mangleableNames, inlineNumbers };

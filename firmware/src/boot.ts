@@ -4,6 +4,7 @@
 // none of these is needed again.
 
 import { Scheduler } from '../../src/core/decisions';
+import { forgetOffsets } from '../../src/core/clock-model';
 import { createScheduler } from '../../src/core/scheduler';
 import { boardConfig, BoardConfig, FirmwareConfig } from './board-config';
 import type { EspruinoE, EspruinoStorage } from './espruino';
@@ -13,6 +14,8 @@ declare function getTime(): number;
 declare function getSerial(): string;
 
 export const STATE_FILE = 'kisstime.state';
+/** 2020-09-13: a clock that reads earlier was never set, or lost its time. */
+const CLOCK_SET_AFTER_S = 1600000000;
 const CONFIG_FILE = 'kisstime.cfg';
 
 export interface Prepared {
@@ -71,6 +74,9 @@ export function prepare(input: FirmwareConfig | undefined, canResolve: boolean):
   // The saved record, or the text of a file that is not JSON (which the core calls corrupt).
   const saved = storage.readJSON(STATE_FILE, true);
   const s = createScheduler(config.client, Math.random, saved === undefined ? storage.read(STATE_FILE) : saved, getTime() * 1000, 0);
+  // A board without a battery-backed clock starts at 1970 after a power cut: the saved offsets no longer apply, the
+  // drift does.
+  if (getTime() < CLOCK_SET_AFTER_S) forgetOffsets(s.state.m);
   console.log('kisstime: ' + (s.restored === 'none' ? 'no saved state' : 'saved state ' + s.restored));
   return { s: s, stepAboveS: config.stepAboveS };
 }

@@ -10,7 +10,8 @@
 import { isIpAddress } from '../../src/core/config';
 import { Decision, Scheduler, SchedulerEvent } from '../../src/core/decisions';
 import { DNS_RETRY_AFTER_FAILURE_S } from '../../src/core/policy';
-import { handle, offsetAt } from '../../src/core/scheduler';
+import { CorrectedClock, createCorrectedClock, readCorrected } from '../../src/core/corrected-clock';
+import type { handle } from '../../src/core/scheduler';
 import { ntpFromUnixSeconds, NtpTimestamp } from '../../src/core/timestamp';
 import type { prepare, Prepared } from './boot';
 import { STATE_FILE } from './boot';
@@ -57,6 +58,9 @@ interface Board {
   id: number;
   t1: NtpTimestamp;
   host: string;
+  /** The clock model after the last sample (offset at a time, drift), for now() between events; null before one. */
+  model: { at: number; offset: number; drift: number } | null;
+  corrected: CorrectedClock;
 }
 
 let board: Board | null = null;
@@ -85,13 +89,22 @@ function closeSocket(b: Board): void {
   b.socket = null;
 }
 
-/** Runs one event through the scheduler (stamped with the time now) and carries out what it decides. */
+/**
+ * Runs one event through the scheduler (stamped with the time now) and carries out what it decides. The protocol
+ * module is loaded for the event and let go of after it (firmware/src/protocol.ts).
+ */
 function feed(event: Unstamped<SchedulerEvent>): void {
   const b = board;
   if (!b) return;
   const stamped = event as SchedulerEvent;
   stamped.nowMs = monoMs(b);
-  handle(b.s, stamped).forEach((d) => {
+  let decisions: Decision[];
+  try {
+    decisions = (require('kisstime-protocol') as { handle: typeof handle }).handle(b.s, stamped);
+  } finally {
+    Modules.removeCached('kisstime-protocol');
+  }
+  decisions.forEach((d) => {
     carryOut(b, d);
   });
 }
@@ -152,15 +165,20 @@ function carryOut(b: Board, d: Decision): void {
     b.host = d.host;
     (b.lookup as NonNullable<EspruinoWifi['getHostByName']>)(d.host, onLookup);
   } else if (d.type === 'sample') {
-    const stepS = Math.abs(d.offsetS) > b.stepAboveS ? d.offsetS : 0;
+    const stepS = Math.abs(d.clockOffsetS) > b.stepAboveS ? d.clockOffsetS : 0;
     if (stepS) {
       setTime(getTime() + stepS);
       b.stepped += stepS;
       later({ type: 'clock-stepped', stepS: stepS });
     }
+    // The model as of now, for now() between events: after a step the local clock carries the offset itself.
+    b.model = { at: monoMs(b), offset: d.clockOffsetS - stepS, drift: d.driftPpm };
     const x = d.sample;
     // The keys of what handlers receive are quoted so that the minified bundle keeps them.
-    emit('sync', { 'offset': d.offsetS, 'measured': x.offsetS, 'delay': d.delayS, 'server': x.host, 'address': x.address, 'stratum': x.stratum, 'interval': d.intervalS, 'stepped': stepS });
+    emit('sync', {
+      'offset': x.offsetS, 'delay': x.delayS, 'clockOffset': d.clockOffsetS, 'driftPpm': d.driftPpm, 'maxError': d.maxErrorS,
+      'step': d.outcome === 'step', 'server': x.host, 'address': x.address, 'stratum': x.stratum, 'interval': d.intervalS, 'stepped': stepS,
+    });
   } else if (d.type === 'kiss') {
     emit('kiss', { 'code': d.code, 'action': d.action, 'server': d.host, 'address': d.address, 'interval': d.intervalS });
   } else if (d.type === 'backoff') {
@@ -188,10 +206,13 @@ function on(event: 'sync' | 'kiss' | 'error', fn: Handler): Kisstime {
   return api;
 }
 
+/** Corrected Unix time, s: the local clock plus the model's offset, slewed so that it never goes back (corrected-clock.ts). */
 function now(): number | null {
   const b = board;
-  const offsetS = b ? offsetAt(b.s, monoMs(b)) : null;
-  return offsetS === null ? null : getTime() + offsetS;
+  const m = b && b.model;
+  if (!b || !m) return null;
+  const mono = monoMs(b);
+  return readCorrected(b.corrected, mono, getTime() * 1000, m.offset + m.drift * (mono - m.at) / 1e9).ms / 1000;
 }
 
 function stop(): void {
@@ -223,7 +244,7 @@ export function start(input?: FirmwareConfig): Kisstime {
   stop();
   board = {
     s: prepared.s, stepAboveS: prepared.stepAboveS, lookup: lookup, handlers: {}, stepped: 0, timer: null, socket: null, id: 0,
-    t1: { s: 0, f: 0 }, host: '',
+    t1: { s: 0, f: 0 }, host: '', model: null, corrected: createCorrectedClock(),
   };
   // Started on the next turn so that handlers attached with .on() right after start() see every event.
   later({ type: 'start' });

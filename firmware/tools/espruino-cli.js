@@ -13,10 +13,11 @@ const FIRMWARE = path.resolve(__dirname, '..');
 const CLI = require.resolve('espruino/bin/espruino-cli.js');
 const BOARD_JSON = path.join(__dirname, 'board.json');
 
-/** The files a board gets: the two modules, the .boot0 starter, and the fleet config when one is given. */
+/** The files a board gets: the three modules, the .boot0 starter, and the fleet config when one is given. */
 function storageFiles(config) {
   const files = [
     { name: 'kisstime', path: path.join(FIRMWARE, 'dist', 'kisstime.min.js') },
+    { name: 'kisstime-protocol', path: path.join(FIRMWARE, 'dist', 'kisstime-protocol.min.js') },
     { name: 'kisstime-boot', path: path.join(FIRMWARE, 'dist', 'kisstime-boot.min.js') },
     { name: '.boot0', path: path.join(FIRMWARE, 'boot0.js') },
   ];

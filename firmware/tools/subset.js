@@ -32,8 +32,8 @@ const BANNED_METHODS = {
   replaceAll: 'Espruino has no replaceAll', trimStart: 'Espruino has no trimStart', trimEnd: 'Espruino has no trimEnd',
 };
 
-// kisstime-boot: the module start() loads for its boot-time work (firmware/src/boot.ts).
-const ALLOWED_MODULES = ['Storage', 'Wifi', 'dgram', 'kisstime-boot'];
+// kisstime-protocol and kisstime-boot: the modules the adapter loads when it needs them (firmware/build.js).
+const ALLOWED_MODULES = ['Storage', 'Wifi', 'dgram', 'kisstime-protocol', 'kisstime-boot'];
 
 /**
  * Espruino's RegExp engine handles single-character atoms with * and +, character classes, ^ $ . and the \d \s \w

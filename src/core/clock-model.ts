@@ -21,8 +21,6 @@
 // monotonic clock, offsets and half-widths in µs, drifts in ppb. Sample times are kept as ages relative to the
 // newest one, which keeps them small (a number that does not fit 32 bits costs the board an extra variable).
 
-import { maxOf, minOf, roundOf } from './math';
-
 /** Samples kept for the fit. */
 export const MODEL_WINDOW = 8;
 /** No crystal is off by more than this, so no drift estimate and no drift uncertainty goes past it. */
@@ -81,7 +79,7 @@ function finite(x: unknown): x is number {
 }
 
 function clampDrift(ppb: number): number {
-  return maxOf(-MAX_DRIFT_PPB, minOf(MAX_DRIFT_PPB, ppb));
+  return Math.max(-MAX_DRIFT_PPB, Math.min(MAX_DRIFT_PPB, ppb));
 }
 
 /**
@@ -103,7 +101,7 @@ function refit(m: ClockModel): void {
   let narrowest = Infinity;
   for (var i = 0; i < count; i++) {
     widened.push(m.e[i] + WANDER_PPM * m.t[i] / 1000);
-    narrowest = minOf(narrowest, widened[i]);
+    narrowest = Math.min(narrowest, widened[i]);
   }
   // Weights: queueing only ever adds delay, so a sample's error beyond that of the shortest path in the window is
   // at most half its extra delay (the NTP clock filter's reasoning). The shortest path's own error is unknown
@@ -137,8 +135,8 @@ function refit(m: ClockModel): void {
     for (var q = p + 1; q < count; q++) {
       const dt = (m.t[p] - m.t[q]) / 1000;
       if (dt > 0) {
-        lo = maxOf(lo, (m.o[q] - widened[q] - m.o[p] - widened[p]) / dt);
-        hi = minOf(hi, (m.o[q] + widened[q] - m.o[p] + widened[p]) / dt);
+        lo = Math.max(lo, (m.o[q] - widened[q] - m.o[p] - widened[p]) / dt);
+        hi = Math.min(hi, (m.o[q] + widened[q] - m.o[p] + widened[p]) / dt);
       }
     }
   }
@@ -150,8 +148,8 @@ function refit(m: ClockModel): void {
   }
   // The prior narrows the range only where the two agree; if they do not, the window's own data win.
   if (m.k < MAX_DRIFT_PPB * 2 && lo <= hi && priorPpm - priorHalfPpm <= hi && priorPpm + priorHalfPpm >= lo) {
-    lo = maxOf(lo, priorPpm - priorHalfPpm);
-    hi = minOf(hi, priorPpm + priorHalfPpm);
+    lo = Math.max(lo, priorPpm - priorHalfPpm);
+    hi = Math.min(hi, priorPpm + priorHalfPpm);
   }
   // The estimate: the fitted slope and the prior, each weighted by the inverse of its variance (the prior's half-
   // width taken as three standard deviations), then kept inside the range.
@@ -159,17 +157,17 @@ function refit(m: ClockModel): void {
   let drift = sxx > 0 ? (sxy + priorPpm * priorWeight) / (sxx + priorWeight) : priorPpm;
   let half: number;
   if (lo <= hi) {
-    drift = maxOf(lo, minOf(hi, drift));
-    half = maxOf(drift - lo, hi - drift);
+    drift = Math.max(lo, Math.min(hi, drift));
+    half = Math.max(drift - lo, hi - drift);
   } else {
     // The intervals contradict a constant drift (more wander than allowed, or a server that erred beyond its own
     // root distance): the uncertainty covers both ends of the contradiction.
-    half = maxOf(Math.abs(drift - lo), Math.abs(drift - hi));
+    half = Math.max(Math.abs(drift - lo), Math.abs(drift - hi));
   }
-  m.b = roundOf(clampDrift(drift * 1000));
-  m.s = minOf(2 * MAX_DRIFT_PPB, Math.ceil(half * 1000));
+  m.b = Math.round(clampDrift(drift * 1000));
+  m.s = Math.min(2 * MAX_DRIFT_PPB, Math.ceil(half * 1000));
   // The line through the weighted centre with the chosen slope, read at the newest sample.
-  m.a = roundOf(my - m.b / 1000 * mx);
+  m.a = Math.round(my - m.b / 1000 * mx);
 }
 
 /** The fit's offset at a time, µs. */
@@ -184,7 +182,7 @@ function boundUs(m: ClockModel, atMs: number): number {
   for (var i = 0; i < m.t.length; i++) {
     const sampleMs = m.n - m.t[i];
     const miss = Math.abs(m.o[i] - predictUs(m, sampleMs));
-    best = minOf(best, miss + m.e[i] + growPpm * Math.abs(atMs - sampleMs) / 1000);
+    best = Math.min(best, miss + m.e[i] + growPpm * Math.abs(atMs - sampleMs) / 1000);
   }
   // One µs for the rounding of what is stored.
   return best + 1;
@@ -197,7 +195,7 @@ function boundUs(m: ClockModel, atMs: number): number {
 function restart(m: ClockModel, times: number[], offsets: number[], halves: number[], keepDrift: boolean): void {
   if (m.t.length > 0) {
     m.f = m.b;
-    m.k = keepDrift ? minOf(2 * MAX_DRIFT_PPB, m.s + WANDER_PPB) : 2 * MAX_DRIFT_PPB;
+    m.k = keepDrift ? Math.min(2 * MAX_DRIFT_PPB, m.s + WANDER_PPB) : 2 * MAX_DRIFT_PPB;
   }
   const newest = times[times.length - 1];
   m.n = newest;
@@ -223,10 +221,10 @@ function restart(m: ClockModel, times: number[], offsets: number[], halves: numb
  */
 export function addSample(m: ClockModel, atMs: number, offsetS: number, delayS: number, rootDistanceS: number): SampleOutcome {
   if (!finite(atMs) || !finite(offsetS) || !finite(delayS) || !finite(rootDistanceS) || Math.abs(atMs) > MAX_EXACT || Math.abs(offsetS) > MAX_EXACT / 1e6) return 'outlier';
-  const at = roundOf(atMs);
-  const offsetUs = roundOf(offsetS * 1e6);
+  const at = Math.round(atMs);
+  const offsetUs = Math.round(offsetS * 1e6);
   // The root distance already holds half the delay; the delay is a floor in case a caller's does not.
-  const half = minOf(MAX_HALF_WIDTH_US, maxOf(MIN_HALF_WIDTH_US, Math.ceil(maxOf(rootDistanceS, delayS / 2) * 1e6)));
+  const half = Math.min(MAX_HALF_WIDTH_US, Math.max(MIN_HALF_WIDTH_US, Math.ceil(Math.max(rootDistanceS, delayS / 2) * 1e6)));
   const count = m.t.length;
   if (count === 0 || at < m.n) {
     restart(m, [at], [offsetUs], [half], true);
@@ -299,15 +297,32 @@ export function longestIntervalS(m: ClockModel, accuracyS: number, atMs: number)
   for (var i = 0; i < m.t.length; i++) {
     const sampleMs = m.n - m.t[i];
     const startUs = Math.abs(m.o[i] - predictUs(m, sampleMs)) + m.e[i];
-    if (startUs <= targetUs) reachMs = maxOf(reachMs, sampleMs + (targetUs - startUs) / growPerMs);
+    if (startUs <= targetUs) reachMs = Math.max(reachMs, sampleMs + (targetUs - startUs) / growPerMs);
   }
   return reachMs > atMs ? (reachMs - atMs) / 1000 : 0;
+}
+
+/**
+ * The local clock lost its time (a board without a battery-backed clock, after a power cut): the samples' offsets
+ * mean nothing any more, but the drift still holds, and becomes what the next samples start from.
+ */
+export function forgetOffsets(m: ClockModel): void {
+  if (m.t.length > 0) {
+    m.f = m.b;
+    m.k = Math.min(2 * MAX_DRIFT_PPB, m.s + WANDER_PPB);
+  }
+  m.t = [];
+  m.o = [];
+  m.e = [];
+  m.w = 0;
+  m.x = 0;
+  refit(m);
 }
 
 /** After the local clock was stepped by stepS (forward positive), every offset moves the other way. */
 export function shiftModel(m: ClockModel, stepS: number): void {
   if (!finite(stepS)) return;
-  const us = roundOf(stepS * 1e6);
+  const us = Math.round(stepS * 1e6);
   for (var i = 0; i < m.o.length; i++) m.o[i] -= us;
   m.a -= us;
   m.v -= us;
@@ -319,7 +334,7 @@ export function shiftModel(m: ClockModel, stepS: number): void {
  * passed while off, if the local clock kept running).
  */
 export function rebaseModel(m: ClockModel, deltaMs: number): void {
-  if (finite(deltaMs)) m.n = roundOf(m.n + deltaMs);
+  if (finite(deltaMs)) m.n = Math.round(m.n + deltaMs);
 }
 
 function integerIn(x: unknown, lo: number, hi: number): x is number {

@@ -4,7 +4,7 @@
 
 import { Endpoint, PendingRequest, RejectReason, Sample } from './accept';
 import { ClientConfig } from './config';
-import { ClockFilter } from './filter';
+import { SampleOutcome } from './clock-model';
 import { KissAction } from './kiss';
 import { AddressState, ClientState, RestoreNote } from './state';
 import { NtpTimestamp } from './timestamp';
@@ -37,8 +37,16 @@ export type Decision =
   /** The request is over (answered, refused or failed): close its socket, nothing it brings counts any more. */
   | { type: 'settle'; requestId: number }
   | { type: 'resolve'; host: string }
-  /** An accepted sample; offsetS and delayS are the filter's best, intervalS the server's poll interval now. */
-  | { type: 'sample'; sample: Sample; offsetS: number; delayS: number; intervalS: number; nextAtMs: number }
+  /**
+   * An accepted sample, and the clock model after it: the offset to add to the local clock now, the drift, and how
+   * far the true offset may be now, in seconds. outcome says what the model did with the sample ('step': the clock's
+   * offset jumped, and the model started again). intervalS is the server's poll interval now; accuracyMet is false
+   * when the politeness floors keep the polls further apart than the accuracy asked for needs.
+   */
+  | {
+    type: 'sample'; sample: Sample; outcome: SampleOutcome; clockOffsetS: number; driftPpm: number; maxErrorS: number; intervalS: number;
+    nextAtMs: number; accuracyMet: boolean;
+  }
   /** A reply that proved nothing (or nothing usable) and was dropped. */
   | { type: 'reject'; reason: RejectReason; host: string; address: string; port: number }
   /** intervalS: the server's interval after a RATE, 0 after DENY/RSTR. */
@@ -55,7 +63,7 @@ export type Decision =
   /** Feed a tick at atMs (null: no timer needed). Always the last decision; phase is where the scheduler now stands. */
   | { type: 'wake'; atMs: number | null; phase: Phase };
 
-/** What this boot alone knows: the cursor, the request in flight, the filter. Never saved. */
+/** What this boot alone knows: the cursor and the request in flight. Never saved. */
 export interface RunState {
   phase: Phase;
   /** The cursor: the server, and the address of it, asked next. */
@@ -78,7 +86,6 @@ export interface RunState {
   credit: number;
   /** When a sample last caused a save. */
   saved: number;
-  filter: ClockFilter;
   /** The event being handled: its time, and the decisions it has led to so far. */
   now: number;
   out: Decision[];

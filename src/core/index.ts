@@ -5,7 +5,6 @@ export * from './short-format';
 export * from './codec';
 export * from './kiss';
 export * from './accept';
-export * from './filter';
 export * from './clock-model';
 export * from './corrected-clock';
 export * from './duration';

@@ -8,10 +8,10 @@ import { encodeRequest, makeNonce } from './codec';
 import { ClientConfig } from './config';
 import { advance, currentTarget, isHeld, resolveAllowedAtMs, stopIfHopeless } from './cursor';
 import { Decision, DeferReason, FailCause, PersistReason, RunState, Scheduler, SchedulerEvent } from './decisions';
-import { addToFilter, bestInFilter, createFilter, shiftFilter } from './filter';
+import { addSample, driftPpm, errorBoundAt, longestIntervalS, offsetAt, shiftModel } from './clock-model';
 import { intervalAfterRate } from './kiss';
-import { backoffS, DNS_TIMEOUT_S, FLOOR_S, jittered, MAX_ADDRESSES_PER_SERVER, MAX_HOLDS, OFFSET_JUMP_S, UPTIME_CREDIT_S } from './policy';
-import { AddressState, isName, newAddress, NEVER, restoreState } from './state';
+import { backoffS, DNS_TIMEOUT_S, FLOOR_S, jittered, MAX_ADDRESSES_PER_SERVER, MAX_HOLDS, UPTIME_CREDIT_S } from './policy';
+import { AddressState, ClientState, isName, newAddress, NEVER, restoreState } from './state';
 
 /** Rejections of a genuine answer (its origin echoed our nonce) that carries no usable time. */
 const UNUSABLE: RejectReason[] = ['unsynchronised', 'bad-stratum', 'zero-timestamp', 'root-distance'];
@@ -21,24 +21,38 @@ const UNUSABLE: RejectReason[] = ['unsynchronised', 'bad-stratum', 'zero-timesta
  * polite fresh start); elapsedMs how long the device is known to have been off since it was saved (0 if unknown).
  */
 export function createScheduler(config: ClientConfig, random: () => number, saved: unknown, nowMs: number, elapsedMs?: number): Scheduler {
-  const restored = restoreState(saved, config, Math.round(nowMs), elapsedMs || 0);
-  let last = NEVER;
-  restored.state.srv.forEach((server) => {
-    server.ips.forEach((ip) => {
-      last = Math.max(last, ip.sent);
-    });
-  });
+  const now = Math.round(nowMs);
+  const restored = restoreState(saved, config, now, elapsedMs || 0);
+  const last = lastSentMs(restored.state);
+  // A request may have gone out after the last save (only the first of each boot is saved at once, to spare the
+  // flash): whenever anything was ever sent, the 15 s floor runs from the restart itself (found by the property
+  // test of politeness under reboots).
   const run: RunState = {
-    phase: 'idle', si: 0, ai: 0, next: NEVER, due: NEVER, pending: null, to: null, last: last, sent: 0, startup: NEVER,
-    credit: NEVER, saved: NEVER, filter: createFilter(), now: 0, out: [],
+    phase: 'idle', si: 0, ai: 0, next: NEVER, due: NEVER, pending: null, to: null, last: last > NEVER ? Math.max(last, now) : last, sent: 0,
+    startup: NEVER, credit: NEVER, saved: NEVER, now: 0, out: [],
   };
   return { config: config, random: random, state: restored.state, run: run, restored: restored.note };
 }
 
-/** The filtered offset to add to the local clock at nowMs, or null before any sample. */
-export function offsetAt(s: Scheduler, nowMs: number): number | null {
-  const best = bestInFilter(s.run.filter, nowMs);
-  return best ? best.offsetS : null;
+/** When the last saved request went out, to any server (NEVER if none). */
+function lastSentMs(state: ClientState): number {
+  let last = NEVER;
+  state.srv.forEach((server) => {
+    server.ips.forEach((ip) => {
+      last = Math.max(last, ip.sent);
+    });
+  });
+  return last;
+}
+
+/** The model's offset to add to the local clock at nowMs, s, or null before any sample. */
+export function clockOffsetAt(s: Scheduler, nowMs: number): number | null {
+  return offsetAt(s.state.m, nowMs);
+}
+
+/** How far the true offset may be from clockOffsetAt at nowMs, s, or null before any sample. */
+export function maxErrorAt(s: Scheduler, nowMs: number): number | null {
+  return errorBoundAt(s.state.m, nowMs);
 }
 
 function wakeAtMs(r: RunState): number | null {
@@ -124,7 +138,7 @@ function onStart(s: Scheduler): void {
   // request to any server (the 15 s floor alone would line up every device that restarts within 15 s of its last
   // request; found by the fleet simulator). A name not yet resolved may be looked up at once. Of those due now, the
   // first configured.
-  const restartMs = r.last + c.minIntervalS * 1000;
+  const restartMs = lastSentMs(s.state) + c.minIntervalS * 1000;
   let bestEnd = Infinity;
   const consider = (end: number, si: number, ai: number): void => {
     if (Math.max(end, now, restartMs) < bestEnd) {
@@ -150,27 +164,33 @@ function onStart(s: Scheduler): void {
   stopIfHopeless(s);
 }
 
+/**
+ * A sample goes to the clock model, and the next poll waits as long as the model keeps its error bound within the
+ * accuracy asked for: never less than the politeness floors (minimum interval, RATE floor), never more than the
+ * maximum. A sample the model sets aside as an outlier is checked at the floor, since a second one that agrees
+ * with it is a step.
+ */
 function onSample(s: Scheduler, ip: AddressState, sample: Sample): void {
   const c = s.config;
   const r = s.run;
   const now = r.now;
+  const m = s.state.m;
   s.state.srv[r.si].bad = 0;
   ip.fail = 0;
   ip.wait = NEVER;
-  const previous = bestInFilter(r.filter, now);
-  addToFilter(r.filter, { offsetS: sample.offsetS, delayS: sample.delayS, atMs: now });
+  const outcome = addSample(m, now, sample.offsetS, sample.delayS, sample.rootDistanceS);
+  const floorS = Math.max(c.minIntervalS, ip.rf);
+  const needS = outcome === 'outlier' ? 0 : longestIntervalS(m, c.accuracyS, now);
   const oldInterval = ip.iv;
-  if (previous) {
-    // "As performance permits": lengthen while samples agree, shorten when the clock runs away.
-    ip.iv = Math.abs(sample.offsetS - previous.offsetS) > OFFSET_JUMP_S ? Math.max(c.minIntervalS, ip.rf, ip.iv / 4) : Math.min(c.maxIntervalS, ip.iv * 2);
-  }
+  ip.iv = Math.min(c.maxIntervalS, Math.max(floorS, Math.floor(needS)));
   const nextAtMs = waitJittered(s, ip.iv);
-  const best = bestInFilter(r.filter, now);
-  if (best) r.out.push({ type: 'sample', sample: sample, offsetS: best.offsetS, delayS: best.delayS, intervalS: ip.iv, nextAtMs: nextAtMs });
-  const changed = ip.iv !== oldInterval;
-  if (changed || now - r.saved >= ip.iv * 1000) {
+  r.out.push({
+    type: 'sample', sample: sample, outcome: outcome, clockOffsetS: offsetAt(m, now) as number, driftPpm: driftPpm(m) as number,
+    maxErrorS: errorBoundAt(m, now) as number, intervalS: ip.iv, nextAtMs: nextAtMs, accuracyMet: needS >= floorS,
+  });
+  if (ip.iv !== oldInterval || outcome === 'step' || now - r.saved >= ip.iv * 1000) {
     r.saved = now;
-    persist(s, changed ? 'interval' : 'sample');
+    persist(s, 'sample');
   }
 }
 
@@ -358,7 +378,7 @@ export function handle(s: Scheduler, event: SchedulerEvent): Decision[] {
     }
   }
   // The adapter stepped the local clock: samples taken before must move the other way to stay true.
-  else if (type === 'clock-stepped') shiftFilter(r.filter, event.stepS);
+  else if (type === 'clock-stepped') shiftModel(s.state.m, event.stepS);
   return finish(s);
 }
 

@@ -7,6 +7,7 @@
 // a device assumes no time passed while it was off, and a reboot loop can never ask sooner than the saved state
 // allows. A Node host knows the elapsed wall time and passes it.
 
+import { ClockModel, createModel, rebaseModel, restoreModel } from './clock-model';
 import { ClientConfig, isIpAddress } from './config';
 import { MAX_ADDRESSES_PER_SERVER, MAX_HOLDS } from './policy';
 
@@ -63,6 +64,8 @@ export interface ClientState {
   t: number;
   hold: Hold[];
   srv: ServerState[];
+  /** The clock model: offset, drift and error bound, learnt from the accepted samples (clock-model.ts). */
+  m: ClockModel;
 }
 
 export type RestoreNote = 'none' | 'restored' | 'migrated' | 'corrupt' | 'unknown-schema';
@@ -100,6 +103,7 @@ export function freshState(config: ClientConfig, nowMs: number): ClientState {
     v: SCHEMA_VERSION,
     t: nowMs,
     hold: [],
+    m: createModel(),
     srv: config.servers.map((spec): ServerState => ({
       h: spec.host,
       p: spec.port,
@@ -178,6 +182,7 @@ function fromSchema1(r: Fields): Fields {
 function shiftTimes(state: ClientState, shiftMs: number): void {
   const move = (ms: number): number => (ms > NEVER ? ms + shiftMs : NEVER);
   state.t = move(state.t);
+  rebaseModel(state.m, shiftMs);
   state.srv.forEach((server) => {
     server.ttl = move(server.ttl);
     server.dnsa = move(server.dnsa);
@@ -209,7 +214,9 @@ export function readSavedState(raw: unknown): { saved: ClientState | null; note:
       : null;
   }, 64);
   const holds = readList(r.hold, readHold, MAX_HOLDS);
-  if (!servers || !holds || !isInt(r.t, NEVER, MAX_MS)) return { saved: null, note: 'corrupt' };
+  // Schemas 1 and 2 had no model: a fresh one. A model that is there but not readable makes the record corrupt.
+  const model = r.m === undefined ? createModel() : restoreModel(r.m);
+  if (!servers || !holds || !model || !isInt(r.t, NEVER, MAX_MS)) return { saved: null, note: 'corrupt' };
   // Schema 2 saved one entry per address: they gather under their server.
   const srv: ServerState[] = [];
   servers.forEach((server) => {
@@ -217,7 +224,7 @@ export function readSavedState(raw: unknown): { saved: ClientState | null; note:
     if (same) same.ips = same.ips.concat(server.ips).filter((_ip, i) => i < MAX_ADDRESSES_PER_SERVER);
     else srv.push(server);
   });
-  return { saved: { v: SCHEMA_VERSION, t: r.t, hold: holds, srv: srv }, note: v === SCHEMA_VERSION ? 'restored' : 'migrated' };
+  return { saved: { v: SCHEMA_VERSION, t: r.t, hold: holds, srv: srv, m: model }, note: v === SCHEMA_VERSION ? 'restored' : 'migrated' };
 }
 
 /**
@@ -232,6 +239,7 @@ export function restoreState(raw: unknown, config: ClientConfig, nowMs: number, 
   if (!saved) return { state: state, note: read.note };
   // What was saved about servers no longer configured is dropped; holds that name no server ('') are kept.
   state.hold = saved.hold.filter((h) => h.h === '' || state.srv.some((server) => server.h === h.h));
+  state.m = saved.m;
   state.srv = state.srv.map((server) => {
     const old = saved.srv.filter((o) => o.h === server.h && o.p === server.p)[0];
     if (!old) return server;
@@ -250,9 +258,11 @@ export function restoreState(raw: unknown, config: ClientConfig, nowMs: number, 
 
 /** A copy that shares nothing with the original: what a save keeps while the scheduler goes on. */
 export function copyState(state: ClientState): ClientState {
+  const m = state.m;
   return {
     v: state.v,
     t: state.t,
+    m: { n: m.n, t: m.t.concat([]), o: m.o.concat([]), e: m.e.concat([]), a: m.a, b: m.b, s: m.s, f: m.f, k: m.k, u: m.u, v: m.v, w: m.w, x: m.x },
     hold: state.hold.map((h) => ({ h: h.h, a: h.a, p: h.p, c: h.c })),
     srv: state.srv.map((server) => ({
       h: server.h, p: server.p, ttl: server.ttl, dnsa: server.dnsa, dnse: server.dnse, bad: server.bad,

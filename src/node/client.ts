@@ -2,7 +2,7 @@
 // sockets, timers, DNS and a state file. It decides nothing about the protocol itself.
 
 import { EventEmitter } from 'node:events';
-import { ClientConfig, createScheduler, Decision, handle, handleSyncNow, offsetAt, Phase, REJECT_REASONS, Scheduler, SchedulerEvent } from '../core';
+import { ClientConfig, clockOffsetAt, CorrectedClock, createCorrectedClock, createScheduler, Decision, driftPpm, handle, handleSyncNow, maxErrorAt, readCorrected, Phase, REJECT_REASONS, Scheduler, SchedulerEvent } from '../core';
 import { NodeClock } from './clock';
 import { validateClientConfig } from './config-input';
 import { ALL_REFUSED, deferralMessage, failureMessage, restoreMessage } from './describe';
@@ -60,6 +60,8 @@ export class KisstimeClient extends EventEmitter {
   };
   /** A save that waits for the in-flight request to end, so disk I/O never runs between T1 and T4. */
   private saveWanted = false;
+  /** What now() reads: the model's offset, slewed. */
+  private readonly corrected: CorrectedClock = createCorrectedClock();
 
   constructor(options: ClientOptions) {
     super();
@@ -126,6 +128,8 @@ export class KisstimeClient extends EventEmitter {
     return {
       phase: seen.phase,
       offsetS: this.offsetS(),
+      maxErrorS: maxErrorAt(this.scheduler, this.clock.monoMs()),
+      driftPpm: driftPpm(this.scheduler.state.m),
       next: seen.nextMs === null ? null : this.dateAt(seen.nextMs),
       failures: seen.failures,
       lastSample: seen.lastReport,
@@ -141,13 +145,18 @@ export class KisstimeClient extends EventEmitter {
 
   /** The filtered offset to add to the local clock, in seconds; null before the first sample. */
   offsetS(): number | null {
-    return offsetAt(this.scheduler, this.clock.monoMs());
+    return clockOffsetAt(this.scheduler, this.clock.monoMs());
   }
 
-  /** The local clock corrected by the filtered offset (the local clock itself before any sample). */
+  /**
+   * The local clock corrected by the clock model: it never goes back, and follows the model at a bounded rate (the
+   * local clock itself before any sample). A correction too large to slew is stepped, and reported as 'step'.
+   */
   now(): Date {
-    const offset = this.offsetS();
-    return new Date(this.clock.wallMs() + (offset === null ? 0 : offset * 1000));
+    const mono = this.clock.monoMs();
+    const reading = readCorrected(this.corrected, mono, this.clock.wallMs(), clockOffsetAt(this.scheduler, mono));
+    if (reading.stepS !== 0) this.emit('step', { stepS: reading.stepS, cause: 'now' });
+    return new Date(reading.ms);
   }
 
   private dateAt(monoMs: number): Date {
@@ -214,6 +223,7 @@ export class KisstimeClient extends EventEmitter {
         seen.failures = 0;
         seen.lastReport = sampleReport(d, this.clock.wallMs());
         emits.push(['sample', seen.lastReport]);
+        if (d.outcome === 'step') emits.push(['step', { stepS: null, cause: 'model', report: seen.lastReport }]);
         break;
       case 'reject':
         this.counters.rejected[d.reason] = (this.counters.rejected[d.reason] || 0) + 1;

@@ -1,4 +1,4 @@
-// The sample a user sees: the core's sample and filter state, in seconds, with the corrected time.
+// The sample a user sees: the measurement, and the clock model after it, in seconds, with the corrected time.
 
 import { Decision, refIdToString } from '../core';
 import { SampleReport } from './types';
@@ -9,8 +9,14 @@ type SampleDecision = Extract<Decision, { type: 'sample' }>;
 export function sampleReport(d: SampleDecision, wallMs: number): SampleReport {
   const s = d.sample;
   return {
-    offset: d.offsetS,
-    delay: d.delayS,
+    offset: s.offsetS,
+    delay: s.delayS,
+    clockOffset: d.clockOffsetS,
+    driftPpm: d.driftPpm,
+    maxError: d.maxErrorS,
+    step: d.outcome === 'step',
+    outlier: d.outcome === 'outlier',
+    accuracyMet: d.accuracyMet,
     stratum: s.stratum,
     refid: refIdToString(s.refId, s.stratum),
     leap: s.leap,
@@ -20,7 +26,7 @@ export function sampleReport(d: SampleDecision, wallMs: number): SampleReport {
     address: s.address,
     port: s.port,
     interval: d.intervalS,
-    time: new Date(wallMs + d.offsetS * 1000),
+    time: new Date(wallMs + d.clockOffsetS * 1000),
     sample: s,
   };
 }

@@ -85,6 +85,7 @@ export function mergeStates(ours: ClientState, oursWallMs: number, theirsRaw: un
   return {
     v: ours.v,
     t: ours.t,
+    m: ours.m,
     hold: hold.slice(0, MAX_HOLDS),
     srv: ours.srv.concat(moved.srv.filter((server) => !mine(server.h))).slice(0, MAX_SERVERS),
   };

@@ -38,8 +38,19 @@ export interface ClientOptions {
 
 /** What a user sees of an accepted sample (Node-RED output 1, CLI line). Seconds throughout. */
 export interface SampleReport {
+  /** What this sample measured: offset (server − local) and round-trip delay. */
   offset: number;
   delay: number;
+  /** The clock model after this sample: the offset to add to the local clock now, the drift, and the error bound now. */
+  clockOffset: number;
+  driftPpm: number;
+  maxError: number;
+  /** The model found the clock's offset had jumped, and started again from this sample. */
+  step: boolean;
+  /** The model set this sample aside (it disagrees with the others); the next poll checks it. */
+  outlier: boolean;
+  /** False when the politeness floors keep polls further apart than the accuracy asked for needs. */
+  accuracyMet: boolean;
   stratum: number;
   refid: string;
   leap: number;
@@ -72,7 +83,10 @@ export interface ClientCounters {
 
 export interface ClientStatus {
   phase: Phase;
+  /** The clock model now: the offset to add to the local clock, its error bound, and the drift (null before a sample). */
   offsetS: number | null;
+  maxErrorS: number | null;
+  driftPpm: number | null;
   next: Date | null;
   failures: number;
   lastSample: SampleReport | null;

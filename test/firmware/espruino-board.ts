@@ -374,9 +374,8 @@ export class EspruinoBoard {
 }
 
 /** Puts the firmware on a board's Storage the way the upload tool does: the module and the .boot0 starter. */
-export function flash(storage: FlashStorage, bundle: string, boot: string, boot0: string, config?: unknown): void {
-  storage.write('kisstime', bundle);
-  storage.write('kisstime-boot', boot);
+export function flash(storage: FlashStorage, modules: { name: string; code: string }[], boot0: string, config?: unknown): void {
+  modules.forEach((m) => storage.write(m.name, m.code));
   storage.write('.boot0', boot0);
   if (config !== undefined) storage.writeJSON('kisstime.cfg', config);
 }

@@ -45,7 +45,7 @@ export function bootAndListen(board: EspruinoBoard): { handle: Handle; events: B
 export async function flashedBoard(options: Partial<BoardOptions> & { serial: string }, config: unknown, which: 'minified' | 'readable' = 'minified'): Promise<EspruinoBoard> {
   const fw = await firmware();
   const storage = options.storage ?? new FlashStorage();
-  flash(storage, fw[which], which === 'minified' ? fw.boot.minified : fw.boot.readable, BOOT0, config);
+  flash(storage, fw.modules.map((m) => ({ name: m.name, code: m[which] })), BOOT0, config);
   return new EspruinoBoard({ hosts: {}, ...options, storage });
 }
 

@@ -57,7 +57,9 @@ describe('client against a loopback server', () => {
     expect(Math.abs(report.offset - 0.125), info).toBeLessThan(report.delay / 2 + 0.002);
     expect(report.stratum, info).toBe(3);
     expect(report.server, info).toBe(address);
-    expect(client.offsetS(), info).toBeCloseTo(report.offset, 9);
+    expect(client.offsetS(), info).toBeCloseTo(report.clockOffset, 9);
+    // One sample: the model's offset is that sample's, to the µs the model keeps.
+    expect(Math.abs(report.clockOffset - report.offset), info).toBeLessThan(1e-6);
     expect(Math.abs(client.now().getTime() - (Date.now() + 125)), info).toBeLessThan(20);
     const requests = kisser.requests.slice(before);
     expect(requests, info).toHaveLength(1);
@@ -125,7 +127,7 @@ describe('client against a loopback server', () => {
       // The genuine reply is built at once but sent 40 ms later, so its transmit stamp is 40 ms stale: θ ≈ 0.25 - 0.02.
       expect(report.offset).toBeGreaterThan(0.2);
       expect(report.offset).toBeLessThan(0.26);
-      expect(client.offsetS()).toBeCloseTo(report.offset, 9);
+      expect(client.offsetS()).toBeCloseTo(report.clockOffset, 9);
       expect(kisses).toEqual([]);
       // The three same-port forgeries reach the core and are refused for their origin; the connected socket never
       // even delivers the ones from other ports.

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientState, NEVER, ServerState } from '../../src/core';
+import { ClientState, createModel, NEVER, ServerState } from '../../src/core';
 import { createClient, mergeStates, readStateFile, StateFile, writeFileAtomic } from '../../src/node';
 import { startKisser, type Kisser } from '../support/kisser';
 import { allocateLoopback, releaseLoopback } from '../support/loopback';
@@ -32,7 +32,7 @@ function server(h: string, a: string, extra: Partial<ServerState['ips'][number]>
 }
 
 function state(extra: Partial<ClientState> = {}): ClientState {
-  return { v: 3, t: 0, hold: [], srv: [], ...extra };
+  return { v: 3, t: 0, hold: [], srv: [], m: createModel(), ...extra };
 }
 
 describe('state file', () => {

@@ -14,7 +14,7 @@ const NOW = 1_800_000_000_000;
 
 function status(over: Partial<ClientStatus>): ClientStatus {
   return {
-    phase: 'waiting', offsetS: null, next: new Date(NOW + 60_000), failures: 0, lastSample: null, lastKiss: null, lastReject: null, holds: [],
+    phase: 'waiting', offsetS: null, maxErrorS: null, driftPpm: null, next: new Date(NOW + 60_000), failures: 0, lastSample: null, lastKiss: null, lastReject: null, holds: [],
     target: { host: 'ntp.lan', address: '192.0.2.1', port: 123 }, stoppedReason: '', restoreNote: '',
     counters: { sent: 0, samples: 0, kisses: {}, rejected: {}, timeouts: 0, sendErrors: 0, dnsErrors: 0 },
     ...over,

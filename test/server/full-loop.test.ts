@@ -26,13 +26,13 @@ afterEach(async () => {
   while (cleanups.length) await (cleanups.pop() as () => Promise<void>)();
 });
 
-async function startLoop(label: string, serverConfig: ServerConfigInput): Promise<Loop> {
+async function startLoop(label: string, serverConfig: ServerConfigInput, accuracy = '100ms'): Promise<Loop> {
   const address = allocateLoopback(label);
   const clock = new VirtualClock(Date.now());
   const server = createServer({ listen: { address, port: 0 }, config: serverConfig, clock });
   const bound = await server.start();
   const client = createClient({
-    config: { servers: [`${address}:${bound.port}`], lanServer: true, minInterval: '16s', maxInterval: '4096s', startupDelayMin: 0, startupDelayMax: 0, timeout: 2 },
+    config: { servers: [`${address}:${bound.port}`], lanServer: true, minInterval: '16s', maxInterval: '4096s', startupDelayMin: 0, startupDelayMax: 0, timeout: 2, accuracy },
     clock,
   });
   let outstanding: (() => void) | null = null;
@@ -88,7 +88,9 @@ async function startLoop(label: string, serverConfig: ServerConfigInput): Promis
 describe('Kisstime client against Kisstime server', () => {
   test('a client polling faster than the rate limit gets RATE and backs off to the interval the kiss asked for', async () => {
     // 16 s LAN polling against a server that allows one answer per 256 s after a burst of 2.
-    const loop = await startLoop('server-loop-rate', { rateInterval: '256s', rateBurst: 2, rateLeak: 0, localStratum: 5 });
+    // Client and server share one clock, so the client's model soon needs few polls for 100 ms: asking for 0.1 ms
+    // keeps it polling every minute or two, faster than the server allows.
+    const loop = await startLoop('server-loop-rate', { rateInterval: '256s', rateBurst: 2, rateLeak: 0, localStratum: 5 }, '0.1ms');
     await loop.run(3 * 3600);
     const stats = loop.server.stats();
     expect(loop.kisses.map((k) => k.code)).toContain('RATE');

@@ -4,7 +4,7 @@
 
 import {
   asciiToRefId, ClientConfig, copyState, createScheduler, Decision, encodePacket, handle, MODE_SERVER, ntpFromUnixSeconds, NtpTimestamp,
-  offsetAt, Scheduler, SchedulerEvent,
+  clockOffsetAt, Scheduler, SchedulerEvent,
 } from '../../../src/core';
 import { NodeClientConfigInput, validateClientConfig } from '../../../src/node/config-input';
 import { REPLY_DENY, REPLY_NONE, REPLY_RATE, FleetNetwork } from '../network';
@@ -142,7 +142,7 @@ export class KisstimeFleet implements FleetPolicy {
   clockErrorS(i: number, nowMs: number): number {
     const scheduler = this.schedulers[i - this.base];
     if (!scheduler) return NaN;
-    const offset = offsetAt(scheduler, nowMs);
+    const offset = clockOffsetAt(scheduler, nowMs);
     if (offset === null) return NaN;
     return this.clocks.errorS(i, nowMs) + offset;
   }
