@@ -16,6 +16,17 @@ import { AddressState, ClientState, isName, newAddress, NEVER, restoreState } fr
 /** Rejections of a genuine answer (its origin echoed our nonce) that carries no usable time. */
 const UNUSABLE: RejectReason[] = ['unsynchronised', 'bad-stratum', 'zero-timestamp', 'root-distance'];
 
+/** When the last saved request went out, to any server (NEVER if none). */
+function lastSentMs(state: ClientState): number {
+  let last = NEVER;
+  state.srv.forEach((server) => {
+    server.ips.forEach((ip) => {
+      last = Math.max(last, ip.sent);
+    });
+  });
+  return last;
+}
+
 /**
  * A scheduler for this config. saved is whatever the adapter read from storage (any value: corrupt state means a
  * polite fresh start); elapsedMs how long the device is known to have been off since it was saved (0 if unknown).
@@ -32,17 +43,6 @@ export function createScheduler(config: ClientConfig, random: () => number, save
     startup: NEVER, credit: NEVER, saved: NEVER, now: 0, out: [],
   };
   return { config: config, random: random, state: restored.state, run: run, restored: restored.note };
-}
-
-/** When the last saved request went out, to any server (NEVER if none). */
-function lastSentMs(state: ClientState): number {
-  let last = NEVER;
-  state.srv.forEach((server) => {
-    server.ips.forEach((ip) => {
-      last = Math.max(last, ip.sent);
-    });
-  });
-  return last;
 }
 
 /** The model's offset to add to the local clock at nowMs, s, or null before any sample. */
