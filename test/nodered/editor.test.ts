@@ -65,19 +65,30 @@ interface FieldError {
   visible: boolean;
 }
 
+/** The editor's globals this test drives (the project has no DOM typings; playwright hands page objects over untyped). */
+interface EditorWindow {
+  RED: {
+    view: { importNodes(nodes: unknown[]): void };
+    nodes: { eachConfig(cb: (n: { id: string; type: string }) => void): void };
+    sidebar: { help: { show(type: string): void } };
+  };
+  $(selector: string): { typedInput(method: string, value: string): void };
+}
+
 /** The problem line of an input: where it sits (the row right under the field's own row) and what it says. */
 async function fieldError(inputId: string): Promise<FieldError> {
-  return page.evaluate((id) => {
-    const line = document.getElementById(id + '-error');
-    if (!line) return { label: '', underField: false, message: '', visible: false };
-    const row = line.previousElementSibling;
-    const label = row?.querySelector('label');
-    return {
-      label: (label?.textContent || '').trim(),
-      underField: !!row?.querySelector('#' + id),
-      message: (line.textContent || '').trim(),
-      visible: (line as HTMLElement).offsetParent !== null,
+  const line = page.locator('[id="' + inputId + '-error"]');
+  if ((await line.count()) === 0) return { label: '', underField: false, message: '', visible: false };
+  return line.evaluate((el, id) => {
+    const row = el.previousElementSibling;
+    const label = row && row.querySelector('label');
+    const found: FieldError = {
+      label: String((label && label.textContent) || '').trim(),
+      underField: !!(row && row.querySelector('[id="' + id + '"]')),
+      message: String(el.textContent || '').trim(),
+      visible: el.offsetParent !== null,
     };
+    return found;
   }, inputId);
 }
 
@@ -97,9 +108,9 @@ async function expectNoProblemUnder(inputId: string): Promise<void> {
 }
 
 function importNodes(nodes: Record<string, unknown>[]): Promise<void> {
-  return page.evaluate((list) => {
-    const w = globalThis as unknown as { RED: { view: { importNodes(n: unknown[]): void } } };
-    w.RED.view.importNodes(list);
+  return page.locator('body').evaluate((body, list) => {
+    const win: EditorWindow = body.ownerDocument.defaultView;
+    win.RED.view.importNodes(list);
   }, nodes);
 }
 
@@ -109,7 +120,7 @@ describe('the kisstime nodes in the Node-RED editor (chromium)', () => {
     for (const type of ['kisstime-sync', 'kisstime-now']) {
       const node = page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`);
       expect(await node.evaluate((el) => el.closest('.red-ui-palette-category')?.id)).toBe('red-ui-palette-container-time');
-      const icon = await node.locator('.red-ui-palette-icon').evaluate((el) => getComputedStyle(el).backgroundImage);
+      const icon = await node.locator('.red-ui-palette-icon').evaluate((el) => String(el.ownerDocument.defaultView.getComputedStyle(el).backgroundImage));
       expect(icon).toContain(`${type}.svg`);
       icons.push(icon);
     }
@@ -181,10 +192,10 @@ describe('the kisstime nodes in the Node-RED editor (chromium)', () => {
   });
 
   it('kisstime now dialog: an empty property is said under "Set"', async () => {
-    const config = await page.evaluate(() => {
-      const w = globalThis as unknown as { RED: { nodes: { eachConfig(cb: (n: { id: string; type: string }) => void): void } } };
+    const config = await page.locator('body').evaluate((body) => {
+      const win: EditorWindow = body.ownerDocument.defaultView;
       let id = '';
-      w.RED.nodes.eachConfig((n) => { if (n.type === 'kisstime-servers') id = n.id; });
+      win.RED.nodes.eachConfig((n) => { if (n.type === 'kisstime-servers') id = n.id; });
       return id;
     });
     expect(config).not.toBe('');
@@ -196,9 +207,9 @@ describe('the kisstime nodes in the Node-RED editor (chromium)', () => {
     expect(found.label).toBe('Set');
     await expectNoProblemUnder('node-input-servers');
     await page.screenshot({ path: join(SHOTS, 'nodered-editor-now-dialog.png') });
-    await page.evaluate(() => {
-      const w = globalThis as unknown as { $: (s: string) => { typedInput(m: string, v: string): void } };
-      w.$('#node-input-property').typedInput('value', 'stamp');
+    await page.locator('body').evaluate((body) => {
+      const win: EditorWindow = body.ownerDocument.defaultView;
+      win.$('#node-input-property').typedInput('value', 'stamp');
     });
     await page.locator('#node-input-property').dispatchEvent('change');
     await expectNoProblemUnder('node-input-property');
@@ -207,9 +218,9 @@ describe('the kisstime nodes in the Node-RED editor (chromium)', () => {
   });
 
   it('renders the help with Inputs, Outputs, Details and the 15 s floor', async () => {
-    await page.evaluate(() => {
-      const w = globalThis as unknown as { RED: { sidebar: { help: { show(type: string): void } } } };
-      w.RED.sidebar.help.show('kisstime-sync');
+    await page.locator('body').evaluate((body) => {
+      const win: EditorWindow = body.ownerDocument.defaultView;
+      win.RED.sidebar.help.show('kisstime-sync');
     });
     const help = page.locator('.red-ui-help').filter({ hasText: 'Reports the corrected time' }).last();
     await expect.poll(() => help.innerText(), { timeout: 5000 }).toMatch(/Outputs/);
