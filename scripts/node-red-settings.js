@@ -9,7 +9,7 @@ const ROOT = path.resolve(__dirname, '..');
 
 /**
  * A Node-RED on 127.0.0.1 that loads the Kisstime nodes from this checkout and reaches nothing on the internet:
- * no telemetry, update checks or tours.
+ * no telemetry, update checks, tours or palette catalogue (the editor would fetch catalogue.nodered.org).
  */
 function localSettings(uiPort, userDir) {
   return {
@@ -21,7 +21,7 @@ function localSettings(uiPort, userDir) {
     credentialSecret: false,
     telemetry: { enabled: false, updateNotification: false },
     diagnostics: { enabled: false, ui: false },
-    editorTheme: { tours: false, projects: { enabled: false } },
+    editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
     logging: { console: { level: 'info', metrics: false, audit: false } },
   };
 }
