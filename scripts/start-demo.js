@@ -45,7 +45,7 @@ function demoConfig(config) {
 }
 
 /** Each sample as one line in the terminal: a function node that words it and a debug node that logs it. */
-function terminalLine(tabId, y) {
+function terminalLine(tabId) {
   const fnId = '5e7f0c10f0000001';
   const func = [
     '// One line per sync for the terminal that runs npm start.',
@@ -58,10 +58,10 @@ function terminalLine(tabId, y) {
   return {
     wire: fnId,
     nodes: [
-      { id: fnId, z: tabId, type: 'function', name: 'one line per sync', func: func, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], x: 700, y: y, wires: [['5e7f0c10f0000002']] },
+      { id: fnId, z: tabId, type: 'function', name: 'one line per sync', func: func, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], x: 620, y: 40, wires: [['5e7f0c10f0000002']] },
       {
         id: '5e7f0c10f0000002', z: tabId, type: 'debug', name: 'terminal', active: true, tosidebar: false, console: true, tostatus: false,
-        complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 900, y: y, wires: [],
+        complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 820, y: 40, wires: [],
       },
     ],
   };
@@ -94,7 +94,7 @@ function demoFlow() {
   if (!configs.has(DEMO_CONFIG_ID)) fail('examples/ lost the shared demo config node ' + DEMO_CONFIG_ID);
   const sync = flow.find((n) => n.type === 'kisstime-sync');
   if (sync) {
-    const line = terminalLine(tabId, top);
+    const line = terminalLine(tabId);
     sync.wires = [sync.wires[0].concat(line.wire), sync.wires[1]];
     flow.push(...line.nodes);
   }

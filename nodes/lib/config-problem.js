@@ -5,7 +5,8 @@
 
 'use strict';
 
-const { core } = require('./kisstime-dist');
+const dist = require('./kisstime-dist');
+const { core } = dist;
 
 /** The form field behind each of the core's config fields. */
 const FORM_FIELD = {
@@ -42,17 +43,18 @@ function hostOf(server) {
 
 /** The floor the minimum interval fell under and why, or null if it did not fall under one. */
 function floorBroken(input) {
-  const minS = core.parseDurationS(input.minInterval === undefined ? core.DEFAULT_MIN_INTERVAL_S : input.minInterval);
+  const adapter = dist.adapter;
+  const minS = adapter.parseDurationS(input.minInterval === undefined ? adapter.DEFAULT_MIN_INTERVAL_S : input.minInterval);
   if (!(minS >= 0)) return null;
   let found = null;
   (input.servers || []).forEach(function (server) {
     const host = hostOf(String(server));
     const floorS = core.minIntervalFloorS(host, input.lanServer === true);
     if (minS < floorS && (!found || floorS > found.floorS)) {
-      found = { valueS: minS, floorS: floorS, why: core.isPoolName(host) ? 'whyPool' : (floorS >= core.PUBLIC_MIN_INTERVAL_FLOOR_S ? 'whyPublic' : 'whyAny') };
+      found = { valueS: minS, floorS: floorS, why: adapter.isPoolName(host) ? 'whyPool' : (floorS >= core.PUBLIC_MIN_INTERVAL_FLOOR_S ? 'whyPublic' : 'whyAny') };
     }
   });
-  const adminS = input.adminMinInterval === undefined ? 0 : core.parseDurationS(input.adminMinInterval);
+  const adminS = input.adminMinInterval === undefined ? 0 : adapter.parseDurationS(input.adminMinInterval);
   if (!found && minS < adminS) found = { valueS: minS, floorS: adminS, why: 'whyAdmin' };
   return found;
 }
@@ -76,7 +78,7 @@ function describeConfigProblem(checked, input, editorValues, t) {
   }
   if (field === 'minInterval') {
     const floor = floorBroken(input);
-    if (floor) return say('belowFloor', { value: core.formatDurationS(floor.valueS), floor: core.formatDurationS(floor.floorS), why: t('errors.' + floor.why) });
+    if (floor) return say('belowFloor', { value: dist.adapter.formatDurationS(floor.valueS), floor: dist.adapter.formatDurationS(floor.floorS), why: t('errors.' + floor.why) });
   }
   // Anything else: the core's own sentence, after the field name it starts with.
   const prefix = checked.field + ': ';
@@ -100,7 +102,8 @@ function checkConfig(input, editorValues, t) {
     const label = t('label.servers');
     return { ok: false, field: 'servers', label: label, message: t('errors.placeholder', { label: label, server: placeholder }), placeholder: true };
   }
-  const checked = core.validateClientConfig(input);
+  // The Node adapter's check: it reads durations such as "34min" before the core checks the rules.
+  const checked = dist.adapter.validateClientConfig(input);
   if (checked.ok) return { ok: true, config: checked.config };
   return Object.assign({ ok: false }, describeConfigProblem(checked, input, editorValues, t));
 }
