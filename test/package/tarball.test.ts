@@ -62,7 +62,7 @@ describe('the packed tarball', () => {
     expect(paths.filter((p) => /\.d\.ts$/.test(p))).toEqual([]);
     expect(paths.filter((p) => /\.ts$/.test(p))).toEqual([]);
     expect(paths.filter((p) => /(^|\/)(bench|test)\//.test(p))).toEqual([]);
-    const outside = paths.filter((p) => !/^(dist\/src\/.+\.js|nodes\/.+|examples\/.+\.json|resources\/.+\.js|firmware\/dist\/kisstime(\.min)?\.js|firmware\/dist\/kisstime\.json|bin\/kisstime\.js|LICENSE|README\.md|package\.json)$/.test(p));
+    const outside = paths.filter((p) => !/^(dist\/src\/.+\.js|nodes\/.+|examples\/.+\.json|resources\/.+\.js|firmware\/dist\/kisstime(\.min)?\.js|firmware\/dist\/kisstime\.json|bin\/kisstime\.js|docs\/node-red-flow\.jpg|LICENSE|README\.md|package\.json)$/.test(p));
     expect(outside).toEqual([]);
     for (const needed of ['LICENSE', 'README.md', 'bin/kisstime.js', 'dist/src/core/index.js', 'dist/src/node/index.js', 'dist/src/node/cli/main.js', 'dist/src/node/server.js', 'firmware/dist/kisstime.min.js', 'resources/kisstime-editor.js']) {
       expect(paths).toContain(needed);
