@@ -1,6 +1,7 @@
 // node-red-node-test-helper, typed just enough for these tests, plus small waits on what nodes emit.
 // The nodes are plain CommonJS loaded by Node's own require, exactly as Node-RED loads them.
 
+import { afterAll } from 'vitest';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,16 +52,18 @@ export const kisstimeNodes: unknown[] = [withCatalogue('kisstime-servers'), with
 
 const userDirs: string[] = [];
 
-/** A fresh Node-RED user directory; removeTempUserDirs() deletes every one made so far. */
+/** A fresh Node-RED user directory, deleted after the test file that asked for it. */
 export function tempUserDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'kisstime-nr-'));
   userDirs.push(dir);
   return dir;
 }
 
-export function removeTempUserDirs(): void {
+// Registered when a test file first imports this module (each file gets its own copy), so every file that uses
+// tempUserDir() removes its directories when it ends, whether or not it says so.
+afterAll(() => {
   for (const dir of userDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
+});
 
 export interface Msg {
   topic?: string;

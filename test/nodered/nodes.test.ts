@@ -9,7 +9,7 @@ import { allocateLoopback, releaseLoopback } from '../support/loopback';
 import { Kisser, KisserHandler, makeKiss, makeReply, startKisser } from '../support/kisser';
 import { ntpTimestampFromUnixMs } from '../support/packet';
 import { seededRandom } from '../core/virtual-server';
-import { helper, Inbox, kisstimeNodes, removeTempUserDirs, sleep, StatusLog, tempUserDir } from './harness';
+import { helper, Inbox, kisstimeNodes, sleep, StatusLog, tempUserDir } from './harness';
 import { VirtualClock } from '../support/virtual-clock';
 
 const OFFSET_MS = 3.2;
@@ -75,7 +75,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await kisser.close();
   releaseLoopback(address);
-  removeTempUserDirs();
 });
 
 afterEach(async () => {

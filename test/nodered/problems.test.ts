@@ -8,7 +8,7 @@ import { allocateLoopback, releaseLoopback } from '../support/loopback';
 import { Kisser, KisserHandler, makeReply, startKisser } from '../support/kisser';
 import { seededRandom } from '../core/virtual-server';
 import { VirtualClock } from '../support/virtual-clock';
-import { helper, Inbox, kisstimeNodes, removeTempUserDirs, sleep, StatusLog, tempUserDir } from './harness';
+import { helper, Inbox, kisstimeNodes, sleep, StatusLog, tempUserDir } from './harness';
 
 let address: string;
 let kisser: Kisser;
@@ -64,7 +64,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await kisser.close();
   releaseLoopback(address);
-  removeTempUserDirs();
 });
 
 afterEach(async () => {

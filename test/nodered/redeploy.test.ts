@@ -7,7 +7,7 @@ import { allocateLoopback, releaseLoopback } from '../support/loopback';
 import { Kisser, makeKiss, makeReply, startKisser } from '../support/kisser';
 import { seededRandom } from '../core/virtual-server';
 import { VirtualClock } from '../support/virtual-clock';
-import { helper, Inbox, kisstimeNodes, removeTempUserDirs, sleep, StatusLog, tempUserDir } from './harness';
+import { helper, Inbox, kisstimeNodes, sleep, StatusLog, tempUserDir } from './harness';
 
 let silentAddress: string;
 let answeringAddress: string;
@@ -53,7 +53,6 @@ afterAll(async () => {
   await Promise.all([silent.close(), answering.close()]);
   releaseLoopback(silentAddress);
   releaseLoopback(answeringAddress);
-  removeTempUserDirs();
 });
 
 afterEach(async () => {

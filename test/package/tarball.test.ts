@@ -144,6 +144,10 @@ describe.each(COMBOS)('the tarball in a fresh Node-RED $red user directory on No
     expect(ours.flatMap((s) => s.types).sort()).toEqual([...TYPES].sort());
     // The module came from the user directory's node_modules, not from a work tree.
     expect(existsSync(join(userDir, 'node_modules', PACKAGE, 'dist', 'src', 'core', 'index.js'))).toBe(true);
+    // The editor gets the shared dialog script and each node's own icon from the install.
+    for (const path of ['/resources/' + PACKAGE + '/kisstime-editor.js', '/icons/' + PACKAGE + '/kisstime-sync.svg', '/icons/' + PACKAGE + '/kisstime-now.svg']) {
+      expect((await fetch(red.url + path)).status, path).toBe(200);
+    }
     // The editor lists the examples for import.
     const listed = (await (await fetch(red.url + '/library/examples/flows/' + PACKAGE)).json()) as { fn: string }[];
     expect(listed.map((e) => e.fn).sort()).toEqual(installedExamples(userDir).map((e) => e.file.replace(/\.json$/, '')));
