@@ -4,7 +4,13 @@
 
 'use strict';
 
+const { problemReporter } = require('./lib/problem-report');
+
 module.exports = function (RED) {
+  function t(key, vars) {
+    return RED._('kisstime-now.' + key, vars);
+  }
+
   function KisstimeNowNode(n) {
     RED.nodes.createNode(this, n);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- Node-RED's node pattern: callbacks need the node.
@@ -13,38 +19,42 @@ module.exports = function (RED) {
     node.property = n.property || 'payload';
     node.format = n.format === 'ms' ? 'ms' : (n.format === 'iso' ? 'iso' : 'date');
     node.requireSync = n.requireSync === true || n.requireSync === 'true';
+    const problems = problemReporter(RED, node);
 
     node.on('input', function (msg, send, done) {
       if (!node.serversNode) {
-        done(new Error('kisstime-now: no kisstime-servers config node (servers)'));
+        problems.fail(t(n.servers ? 'errors.missingConfig' : 'errors.noConfig', { label: t('label.servers') }), msg, done);
         return;
       }
       let now;
       try {
         now = node.serversNode.now();
       } catch (err) {
-        done(err);
+        // The config node logged its problem already.
+        problems.fail(t('errors.configProblem', { problem: err.message }), msg, done, true);
         return;
       }
       if (now.offset === null && node.requireSync) {
-        done(new Error('kisstime-now: no time sample yet, so the time would be the uncorrected system clock'));
+        problems.fail(t('errors.notSynced'), msg, done);
         return;
       }
-      const t = now.time;
-      const value = node.format === 'ms' ? t.getTime() : (node.format === 'iso' ? t.toISOString() : t);
+      const ti = now.time;
+      const value = node.format === 'ms' ? ti.getTime() : (node.format === 'iso' ? ti.toISOString() : ti);
       try {
         RED.util.setMessageProperty(msg, node.property, value, true);
       } catch (err) {
-        done(err);
+        problems.fail(t('errors.cannotSet', { property: node.property, error: err.message }), msg, done);
         return;
       }
+      problems.clear();
       msg.kisstime = { synced: now.offset !== null, offset: now.offset };
       send(msg);
       done();
     });
 
     if (!node.serversNode) {
-      node.status({ fill: 'red', shape: 'ring', text: 'no servers configured' });
+      node.status({ fill: 'red', shape: 'ring', text: t('status.noServers') });
+      problems.begin(t(n.servers ? 'errors.missingConfig' : 'errors.noConfig', { label: t('label.servers') }));
       return;
     }
     node.serversNode.register(node);

@@ -5,20 +5,25 @@
 'use strict';
 
 const { deferredMessage } = require('./lib/event-messages');
+const { problemReporter } = require('./lib/problem-report');
 
 module.exports = function (RED) {
+  function t(key, vars) {
+    return RED._('kisstime-sync.' + key, vars);
+  }
+
   function KisstimeSyncNode(n) {
     RED.nodes.createNode(this, n);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- Node-RED's node pattern: callbacks need the node.
     const node = this;
     node.serversNode = RED.nodes.getNode(n.servers);
+    const problems = problemReporter(RED, node);
 
     if (!node.serversNode) {
-      node.status({ fill: 'red', shape: 'ring', text: 'no servers configured' });
-      node.error('kisstime-sync: choose a kisstime-servers config node (servers)');
-      node.on('input', function (msg, send, done) {
-        done(new Error('kisstime-sync: no kisstime-servers config node (servers)'));
-      });
+      const text = t(n.servers ? 'errors.missingConfig' : 'errors.noConfig', { label: t('label.servers') });
+      node.status({ fill: 'red', shape: 'ring', text: t('status.noServers') });
+      problems.begin(text);
+      node.on('input', function (msg, send, done) { problems.fail(text, msg, done); });
       return;
     }
 
@@ -32,11 +37,13 @@ module.exports = function (RED) {
       try {
         result = node.serversNode.syncNow();
       } catch (err) {
-        done(err);
+        // A config problem was logged by the config node already.
+        problems.fail(err.message, msg, done, node.serversNode.problem() !== null);
         return;
       }
+      problems.clear();
       if (!result.accepted) {
-        const answer = deferredMessage(result);
+        const answer = deferredMessage(result, t);
         // Keep the asker's other properties (e.g. _msgid chains, correlation ids) on the answer.
         msg.topic = answer.topic;
         msg.payload = answer.payload;

@@ -1,5 +1,7 @@
-// What the node status line says. One function of the client's status, so every node that uses a
-// kisstime-servers config node shows the same truth at the same moment.
+// What the node status line says: a short sentence from the client's status and the last problem the config node
+// saw ("synced ±2 ms · next 34 min", "asking time.lan…", "held: DENY from time.lan"). One function, so every
+// node that uses a kisstime-servers config node shows the same truth at the same moment. t(key, vars) is the
+// kisstime-servers catalogue (RED._ in the runtime).
 
 'use strict';
 
@@ -14,56 +16,110 @@ function formatOffsetS(offsetS) {
   return sign + a.toFixed(3) + ' s';
 }
 
+/** An error bound to two significant digits: "2 ms", "180 µs", "1.2 s". */
+function formatBoundS(boundS) {
+  const a = Math.abs(boundS);
+  const two = function (v) { return String(Number(v.toPrecision(2))); };
+  if (a < 0.001) return two(a * 1e6) + ' µs';
+  if (a < 1) return two(a * 1000) + ' ms';
+  return two(a) + ' s';
+}
+
 function inS(date, nowMs) {
   return date ? Math.max(0, (date.getTime() - nowMs) / 1000) : null;
 }
 
-/** "DENY from 1.2.3.4", "no answer", "DNS failed": what went wrong last, from the client's own events. */
-function describeProblem(event) {
-  if (!event) return 'no answer';
-  if (event.type === 'kiss') return event.code + ' from ' + event.address;
-  if (event.cause === 'timeout') return 'no answer';
-  if (event.cause === 'dns-error') return 'DNS failed for ' + event.host;
-  if (event.cause === 'send-error') return 'send failed';
-  if (event.cause === 'kiss') return 'kissed by ' + (event.address || event.host);
-  return event.message || 'no answer';
+/** The name a person configured, else the address. */
+function who(e) {
+  return (e && (e.host || e.address)) || '?';
+}
+
+/** Reject reasons that mean the server did answer, in the words a person can act on. */
+const REJECT_WORDS = {
+  'unsynchronised': 'unsynchronised',
+  'bad-stratum': 'unsynchronised',
+  'root-distance': 'tooFar',
+  'zero-timestamp': 'noTime',
+  'late': 'late',
+};
+
+/**
+ * What went wrong last, from the config node's record of the client's events:
+ * { type: 'kiss', code, host, address } or { type: 'backoff', cause, host, address, message, rejected }.
+ */
+function describeProblem(problem, t) {
+  if (!problem) return t('problem.noAnswer', { host: '?' });
+  if (problem.type === 'kiss') return t('problem.kiss', { code: problem.code, host: who(problem) });
+  if (problem.rejected) {
+    const key = REJECT_WORDS[problem.rejected];
+    return key ? t('problem.' + key, { host: who(problem) }) : t('problem.unusable', { host: who(problem), reason: problem.rejected });
+  }
+  if (problem.cause === 'timeout') return t('problem.noAnswer', { host: who(problem) });
+  if (problem.cause === 'dns-error') return t('problem.dns', { host: who(problem) });
+  if (problem.cause === 'send-error') return t('problem.send', { host: who(problem) });
+  if (problem.cause === 'kiss') return t('problem.kiss', { code: problem.code || 'kiss', host: who(problem) });
+  return t('problem.other', { message: problem.message || problem.cause });
+}
+
+/** "synced ±2 ms, 12 ppm": the clock model's error bound now and its drift; "synced, offset +3.2 ms" without a model. */
+function syncedText(status, t) {
+  if (typeof status.maxErrorS === 'number' && status.maxErrorS >= 0 && typeof status.driftPpm === 'number') {
+    return t('status.syncedBound', { bound: formatBoundS(status.maxErrorS), drift: formatDriftPpm(status.driftPpm) });
+  }
+  return t('status.syncedOffset', { offset: formatOffsetS(status.offsetS) });
+}
+
+/** "12", "-3.4", "0.05": ppm to two significant digits, no more. */
+function formatDriftPpm(ppm) {
+  const a = Math.abs(ppm);
+  return String(a >= 10 ? Math.round(ppm) : Number(ppm.toPrecision(2)));
 }
 
 /**
- * status: the client's ClientStatus; lastProblem: the last kiss or backoff event (or null);
- * nowMs: the same wall clock the client reports its dates on.
+ * status: the client's ClientStatus (null before it exists); problem: see describeProblem (or null);
+ * nowMs: the wall clock the client reports its dates on. Returns a Node-RED status object.
  */
-function statusFor(status, lastProblem, nowMs) {
-  if (!status) return { fill: 'grey', shape: 'ring', text: 'not started' };
+function statusFor(status, problem, nowMs, t) {
+  if (!status) return { fill: 'grey', shape: 'ring', text: t('status.starting') };
   const next = inS(status.next, nowMs);
+  const nextIn = next === null ? null : core.formatDurationS(next);
+  const synced = status.offsetS !== null && status.offsetS !== undefined;
   if (status.phase === 'stopped') {
     // After a restart the refusal is known only from the saved holds.
     const holds = status.holds || [];
-    const kiss = status.lastKiss || (holds.length > 0 ? { code: holds[holds.length - 1].c, address: holds[holds.length - 1].a } : null);
-    return { fill: 'red', shape: 'ring', text: (kiss ? kiss.code + ' from ' + kiss.address : status.stoppedReason || 'stopped') + ' · stopped' };
+    const lastHold = holds.length > 0 ? holds[holds.length - 1] : null;
+    const kiss = status.lastKiss || (lastHold ? { code: lastHold.c, host: lastHold.h, address: lastHold.a } : null);
+    const why = kiss ? t('status.held', { code: kiss.code, host: who(kiss) }) : (status.stoppedReason || '');
+    return { fill: 'red', shape: 'ring', text: t('status.stopped', { problem: why }) };
+  }
+  const target = status.target;
+  if (status.phase === 'in-flight' || status.phase === 'resolving') {
+    const doing = t(status.phase === 'resolving' ? 'status.resolving' : 'status.asking', { host: who(target) });
+    if (synced) return { fill: 'green', shape: 'dot', text: t('status.also', { now: syncedText(status, t), then: doing }) };
+    return { fill: 'blue', shape: 'dot', text: doing };
   }
   if (status.failures > 0) {
-    return { fill: 'yellow', shape: 'ring', text: describeProblem(lastProblem) + (next === null ? '' : ' · retry in ' + core.formatDurationS(next)) };
+    const text = describeProblem(problem, t);
+    return { fill: 'yellow', shape: 'ring', text: nextIn === null ? text : t('status.retry', { problem: text, in: nextIn }) };
   }
-  if (lastProblem && lastProblem.type === 'kiss' && lastProblem.action === 'hold' && status.target) {
-    return { fill: 'yellow', shape: 'ring', text: describeProblem(lastProblem) + ' · trying ' + status.target.address };
+  const kissed = problem && problem.type === 'kiss';
+  if (kissed && problem.action === 'hold' && target) {
+    return { fill: 'yellow', shape: 'ring', text: t('status.trying', { problem: t('status.held', { code: problem.code, host: who(problem) }), host: who(target) }) };
   }
-  const slowedDown = lastProblem && lastProblem.type === 'kiss' && lastProblem.action === 'slow-down';
-  if (slowedDown && (status.offsetS === null || status.offsetS === undefined) && status.phase === 'waiting') {
-    return { fill: 'yellow', shape: 'dot', text: describeProblem(lastProblem) + (next === null ? '' : ' · next ' + core.formatDurationS(next)) };
-  }
-  if (status.offsetS !== null && status.offsetS !== undefined) {
-    let text = 'offset ' + formatOffsetS(status.offsetS);
-    if (status.phase === 'in-flight') text += ' · asking';
-    else if (next !== null) text += ' · next ' + core.formatDurationS(next);
-    if (slowedDown) text += ' (' + lastProblem.code + ')';
+  const slowedDown = kissed && problem.action === 'slow-down';
+  if (synced) {
+    let text = syncedText(status, t);
+    if (nextIn !== null) text = t('status.next', { now: text, in: nextIn });
+    if (slowedDown) text = t('status.slowedNote', { now: text, code: problem.code });
     return { fill: 'green', shape: 'dot', text: text };
   }
-  if (status.phase === 'in-flight' || status.phase === 'resolving') {
-    return { fill: 'blue', shape: 'dot', text: status.phase === 'resolving' ? 'resolving' : 'asking ' + (status.target ? status.target.address : '') };
+  if (slowedDown) {
+    const text = t('status.slowedDown', { code: problem.code, host: who(problem) });
+    return { fill: 'yellow', shape: 'dot', text: nextIn === null ? text : t('status.next', { now: text, in: nextIn }) };
   }
+  if (nextIn === null) return { fill: 'blue', shape: 'ring', text: t('status.waiting') };
   const sent = status.counters && status.counters.sent > 0;
-  return { fill: 'blue', shape: 'ring', text: next === null ? 'waiting' : (sent ? 'next poll in ' : 'first poll in ') + core.formatDurationS(next) };
+  return { fill: 'blue', shape: 'ring', text: t(sent ? 'status.nextPoll' : 'status.firstPoll', { in: nextIn }) };
 }
 
-module.exports = { statusFor, formatOffsetS, describeProblem };
+module.exports = { statusFor, formatOffsetS, formatBoundS, describeProblem };

@@ -1,10 +1,12 @@
 // node-red-node-test-helper, typed just enough for these tests, plus small waits on what nodes emit.
 // The nodes are plain CommonJS loaded by Node's own require, exactly as Node-RED loads them.
 
+import { afterAll } from 'vitest';
 import { createRequire } from 'node:module';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { catalogue } from './catalogue';
 
 const nodeRequire = createRequire(__filename);
 
@@ -29,20 +31,39 @@ export interface Helper {
   getNode(id: string): TestNode;
   startServer(): Promise<void>;
   stopServer(): Promise<void>;
+  /** The spy on Node-RED's log since the last load: one call per log line. */
+  log(): { ERROR: number; getCalls(): { args: { level: number; msg: unknown; id?: string }[] }[] };
 }
 
 export const helper: Helper = nodeRequire('node-red-node-test-helper');
 helper.init(nodeRequire.resolve('node-red'));
 
-export const kisstimeNodes: unknown[] = [
-  nodeRequire('../../nodes/kisstime-servers.js'),
-  nodeRequire('../../nodes/kisstime-sync.js'),
-  nodeRequire('../../nodes/kisstime-now.js'),
-];
+type NodeModule = (RED: object) => void;
 
-export function tempUserDir(): string {
-  return mkdtempSync(join(tmpdir(), 'kisstime-nr-'));
+/** A node file as Node-RED loads it, but with RED._ reading that node's en-US catalogue (the helper's returns keys). */
+function withCatalogue(name: string): NodeModule {
+  const load = nodeRequire('../../nodes/' + name + '.js') as NodeModule;
+  const translate = catalogue(name);
+  const wrapped: NodeModule = (RED) => load(Object.create(RED, { _: { value: translate } }) as object);
+  return wrapped;
 }
+
+export const kisstimeNodes: unknown[] = [withCatalogue('kisstime-servers'), withCatalogue('kisstime-sync'), withCatalogue('kisstime-now')];
+
+const userDirs: string[] = [];
+
+/** A fresh Node-RED user directory, deleted after the test file that asked for it. */
+export function tempUserDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kisstime-nr-'));
+  userDirs.push(dir);
+  return dir;
+}
+
+// Registered when a test file first imports this module (each file gets its own copy), so every file that uses
+// tempUserDir() removes its directories when it ends, whether or not it says so.
+afterAll(() => {
+  for (const dir of userDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 export interface Msg {
   topic?: string;

@@ -98,7 +98,10 @@ describe('kisstime nodes in node-red-node-test-helper', () => {
     const p = s1.payload as Record<string, unknown>;
     expect(p.offset as number).toBeCloseTo(OFFSET_MS / 1000, 6);
     expect(p.delay as number).toBeCloseTo(0, 6);
-    expect(p).toMatchObject({ stratum: 2, server: address, interval: 16 });
+    expect(p).toMatchObject({ stratum: 2, server: address });
+    // The clock model after one sample: that sample's offset, and polls as far apart as 100 ms allows (over 16 s).
+    expect(p.clockOffset as number).toBeCloseTo(OFFSET_MS / 1000, 5);
+    expect(p.interval as number).toBeGreaterThanOrEqual(16);
     expect(p.time).toBeInstanceOf(Date);
     expect((p.time as Date).getTime()).toBeCloseTo(clock.wallMs() + OFFSET_MS, 0);
     expect(s2.payload).toEqual(s1.payload);
@@ -107,7 +110,7 @@ describe('kisstime nodes in node-red-node-test-helper', () => {
     expect(s2.payload).not.toBe(s1.payload);
     // Both nodes show the same status, and it is the green one from the spec.
     const st = await n.status1.waitFor((s) => s.fill === 'green');
-    expect(st).toEqual({ fill: 'green', shape: 'dot', text: expect.stringMatching(/^offset \+3\.2 ms · next 1[6-8] s$/) });
+    expect(st).toEqual({ fill: 'green', shape: 'dot', text: expect.stringMatching(/^synced ±[\d.]+ (ms|µs), -?[\d.]+ ppm · next \d+ (s|min)$/) });
     expect((await n.status2.waitFor((s) => s.fill === 'green')).text).toBe(st.text);
     // Ten more seconds: still one request in total, whatever the number of nodes.
     clock.advance(10000);
@@ -154,11 +157,18 @@ describe('kisstime nodes in node-red-node-test-helper', () => {
     n.now1.receive({ payload: 'after' });
     const [, second] = await n.stamped.waitFor(2);
     expect(second.payload).toBe('after');
-    expect(second.stamp as number).toBeCloseTo(clock.wallMs() + OFFSET_MS, 0);
+    // A small correction is slewed, at most 500 ppm of the time that passed (here 2.5 s), so time never jumps.
+    expect(second.stamp as number).toBeGreaterThan(clock.wallMs());
+    expect(second.stamp as number).toBeLessThanOrEqual(clock.wallMs() + 2500 * 500e-6 + 0.001);
     expect((second.kisstime as { synced: boolean }).synced).toBe(true);
+    // Enough time later, the corrected time has caught up with the model.
+    clock.advance(10_000);
+    n.now1.receive({ payload: 'later' });
+    const [, , third] = await n.stamped.waitFor(3);
+    expect(third.stamp as number).toBeCloseTo(clock.wallMs() + OFFSET_MS, 0);
   });
 
-  it('silence turns the status into a yellow ring "no answer · retry in …" and backoff reaches output 2', async () => {
+  it('silence: "asking …" while the request is out, then a yellow ring "no answer from … · retry in …", and backoff on output 2', async () => {
     clock = new VirtualClock(Date.UTC(2025, 0, 4));
     kisser.setHandler(silent);
     useHarness(tempUserDir());
@@ -166,9 +176,10 @@ describe('kisstime nodes in node-red-node-test-helper', () => {
     const before = kisser.count();
     clock.advance(2500);
     await kisser.waitForRequests(before + 1);
+    expect((await n.status1.waitFor((s) => s.fill === 'blue' && /asking/.test(String(s.text)))).text).toBe(`asking ${address}…`);
     clock.advance(2500);
     const st = await n.status1.waitFor((s) => s.fill === 'yellow');
-    expect(st).toEqual({ fill: 'yellow', shape: 'ring', text: expect.stringMatching(/^no answer · retry in 1[6-8] s$/) });
+    expect(st).toEqual({ fill: 'yellow', shape: 'ring', text: expect.stringMatching(new RegExp(`^no answer from ${address.replace(/\./g, '\\.')} · retry in 1[6-8] s$`)) });
     const events = await n.ev1.waitFor(1);
     expect(events[0].topic).toBe('backoff');
     expect(events[0].payload).toMatchObject({ cause: 'timeout', failures: 1 });
@@ -185,7 +196,7 @@ describe('kisstime nodes in node-red-node-test-helper', () => {
     clock.advance(2500);
     await kisser.waitForRequests(before + 1);
     const st = await n.status1.waitFor((s) => s.fill === 'red');
-    expect(st).toEqual({ fill: 'red', shape: 'ring', text: `DENY from ${address} · stopped` });
+    expect(st).toEqual({ fill: 'red', shape: 'ring', text: `held: DENY from ${address} · stopped` });
     const events = await n.ev1.waitFor(2);
     expect(events.map((m) => m.topic)).toEqual(['kiss', 'stopped']);
     expect(events[0].payload).toMatchObject({ code: 'DENY', action: 'hold', address });
@@ -203,7 +214,7 @@ describe('kisstime nodes in node-red-node-test-helper', () => {
     useHarness(userDir);
     n = await load(twoSyncFlow());
     const again = await n.status1.waitFor((s) => s.fill === 'red');
-    expect(again.text).toBe(`DENY from ${address} · stopped`);
+    expect(again.text).toBe(`held: DENY from ${address} · stopped`);
     const held = await n.ev1.waitFor(1);
     expect(held.map((m) => m.topic)).toContain('hold');
     clock.advance(24 * 3_600_000);
@@ -224,7 +235,7 @@ describe('kisstime nodes in node-red-node-test-helper', () => {
       clock.advance(2500);
       await denier.waitForRequests(1);
       const st = await n.status1.waitFor((x) => x.fill === 'yellow');
-      expect(st).toEqual({ fill: 'yellow', shape: 'ring', text: `DENY from ${otherAddress} · trying ${address}` });
+      expect(st).toEqual({ fill: 'yellow', shape: 'ring', text: `held: DENY from ${otherAddress} · trying ${address}` });
       const events = await n.ev1.waitFor(2);
       expect(events.map((m) => m.topic)).toEqual(['kiss', 'failover']);
       expect(events[1].payload).toMatchObject({ fromAddress: otherAddress, toAddress: address });
@@ -239,7 +250,7 @@ describe('kisstime nodes in node-red-node-test-helper', () => {
       const [sample] = await n.out1.waitFor(1);
       expect(sample.payload).toMatchObject({ address });
       // Virtual time moved on while the request was out, so the offset is not the exact 3.2 ms here.
-      expect((await n.status1.waitFor((x) => x.fill === 'green')).text).toMatch(/^offset [+-][\d.]+ m?s · next \d+ s$/);
+      expect((await n.status1.waitFor((x) => x.fill === 'green')).text).toMatch(/^synced ±[\d.]+ (ms|µs), -?[\d.]+ ppm · next \d+ (s|min)$/);
       expect(denier.count()).toBe(1);
     } finally {
       await denier.close();
@@ -267,17 +278,17 @@ describe('kisstime nodes in node-red-node-test-helper', () => {
     expect(kisser.count()).toBe(before);
   });
 
-  it('a minimum interval under the floor is an error naming the field, caught by a Catch node, with a red status', async () => {
+  it('a minimum interval under the floor is an error naming the field by its label, caught by a Catch node, with a red status', async () => {
     clock = new VirtualClock(Date.UTC(2025, 0, 7));
     useHarness(tempUserDir());
     const before = kisser.count();
     const n = await load(twoSyncFlow({ lanServer: false, minInterval: '20', minIntervalUnit: 'min' }));
     const caught = await n.caught.waitFor(1);
-    expect(caught[0].error!.message).toMatch(/minInterval: 1200 s is below the floor of 1800 s/);
+    expect(caught[0].error!.message).toBe('Min interval: 20 min is below the floor of 30 min for servers you do not run (tick "This is a LAN server I run" to go lower)');
     expect(['sync1', 'sync2', 'now1']).toContain(caught[0].error!.source.id);
     expect(caught[0].topic).toBe('config-error');
-    expect(caught[0].payload).toMatchObject({ field: 'minInterval' });
-    expect(await n.status1.waitFor((s) => s.fill === 'red')).toEqual({ fill: 'red', shape: 'ring', text: 'config: minInterval' });
+    expect(caught[0].payload).toMatchObject({ field: 'minInterval', label: 'Min interval' });
+    expect(await n.status1.waitFor((s) => s.fill === 'red')).toEqual({ fill: 'red', shape: 'ring', text: 'fix "Min interval" in the servers config' });
     // A message into the misconfigured node reaches the Catch node too, with the message that caused it.
     await sleep(20);
     const seen = n.caught.messages.length;
@@ -286,7 +297,7 @@ describe('kisstime nodes in node-red-node-test-helper', () => {
     const last = withMsg[withMsg.length - 1];
     expect(last.topic).toBe('asked');
     expect(last.error!.source.id).toBe('sync1');
-    expect(last.error!.message).toMatch(/minInterval/);
+    expect(last.error!.message).toMatch(/^Min interval: 20 min is below/);
     clock.advance(3_600_000);
     await sleep(50);
     expect(kisser.count()).toBe(before);
@@ -298,7 +309,7 @@ describe('kisstime nodes in node-red-node-test-helper', () => {
     const before = kisser.count();
     const n = await load(twoSyncFlow());
     const [caught] = await n.caught.waitFor(1);
-    expect(caught.error!.message).toMatch(/minInterval: 16 s is below the administrator's floor of 60 min \(kisstimeMinInterval in settings.js\)/);
+    expect(caught.error!.message).toBe('Min interval: 16 s is below the floor of 60 min for this Node-RED (kisstimeMinInterval in settings.js)');
     clock.advance(60_000);
     await sleep(50);
     expect(kisser.count()).toBe(before);

@@ -1,6 +1,7 @@
-// A real Node-RED 4 runtime in its own process, with the Kisstime package loaded through nodesDir, driven the
-// way a user's browser drives it: flows deployed over the admin HTTP API, debug and status read from the
-// editor's comms websocket. Listens on 127.0.0.1 only.
+// A real Node-RED runtime in its own process, driven the way a user's browser drives it: flows deployed over the
+// admin HTTP API, debug and status read from the editor's comms websocket. Listens on 127.0.0.1 only. By default it
+// is this checkout's Node-RED 4 with the Kisstime package loaded through nodesDir; the package test runs other
+// Node-RED versions, on other Node binaries, with the package installed from its tarball instead.
 
 import { ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -10,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const nodeRequire = createRequire(__filename);
-const { localSettings } = nodeRequire('../../scripts/node-red-settings.js') as {
-  localSettings: (uiPort: number, userDir: string) => Record<string, unknown>;
-};
+type SettingsFor = (uiPort: number, userDir: string) => Record<string, unknown>;
+const { localSettings, offlineSettings } = nodeRequire('../../scripts/node-red-settings.js') as { localSettings: SettingsFor; offlineSettings: SettingsFor };
+export { offlineSettings };
 export const ROOT = resolve(__dirname, '..', '..');
 
 interface WsLike {
@@ -53,15 +54,34 @@ export interface NodeRedProcess {
   stop(): Promise<void>;
 }
 
+export interface RuntimeOptions {
+  /** The Node.js binary to run Node-RED with; default this process's. */
+  nodeBinary?: string;
+  /** That Node-RED's red.js; default this checkout's devDependency. */
+  redJs?: string;
+  /** A user directory prepared by the caller (stop() removes it too); default a fresh temporary one. */
+  userDir?: string;
+  /** The settings; default localSettings (this checkout through nodesDir). */
+  settings?: SettingsFor;
+  extraSettings?: Record<string, unknown>;
+  /** How long Node-RED may take to answer HTTP; default 20 s. */
+  startTimeoutMs?: number;
+}
+
 export async function startNodeRed(extraSettings: Record<string, unknown> = {}): Promise<NodeRedProcess> {
-  const userDir = mkdtempSync(join(tmpdir(), 'kisstime-nodered-'));
+  return startRuntime({ extraSettings });
+}
+
+export async function startRuntime(options: RuntimeOptions): Promise<NodeRedProcess> {
+  const userDir = options.userDir || mkdtempSync(join(tmpdir(), 'kisstime-nodered-'));
   const port = await freeTcpPort();
-  const settings = { ...localSettings(port, userDir), ...extraSettings };
+  const settings = { ...(options.settings || localSettings)(port, userDir), ...(options.extraSettings || {}) };
   const settingsPath = join(userDir, 'settings.js');
   writeFileSync(settingsPath, 'module.exports = ' + JSON.stringify(settings, null, 2) + ';\n');
   let log = '';
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'node_modules', 'node-red', 'red.js'), '--settings', settingsPath, '--userDir', userDir, '--port', String(port)], {
-    cwd: ROOT,
+  const redJs = options.redJs || join(ROOT, 'node_modules', 'node-red', 'red.js');
+  const child: ChildProcess = spawn(options.nodeBinary || process.execPath, [redJs, '--settings', settingsPath, '--userDir', userDir, '--port', String(port)], {
+    cwd: userDir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d: Buffer) => { log += d.toString(); });
@@ -69,16 +89,24 @@ export async function startNodeRed(extraSettings: Record<string, unknown> = {}):
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const url = `http://127.0.0.1:${port}`;
 
-  const deadline = Date.now() + 20000;
+  const startMs = options.startTimeoutMs || 20000;
+  const deadline = Date.now() + startMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error('Node-RED exited early:\n' + log);
+    if (child.exitCode !== null) {
+      rmSync(userDir, { recursive: true, force: true });
+      throw new Error('Node-RED exited early:\n' + log);
+    }
     try {
       const r = await fetch(url + '/settings');
       if (r.ok) break;
     } catch {
       // Not listening yet.
     }
-    if (Date.now() > deadline) throw new Error('Node-RED did not start in 20 s:\n' + log);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      rmSync(userDir, { recursive: true, force: true });
+      throw new Error(`Node-RED did not start in ${startMs / 1000} s:\n` + log);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 
