@@ -1,6 +1,6 @@
 // SVG plots with vega-lite (compiled to a vega spec) rendered headless by vega: no browser, no canvas.
 
-import { FleetResult } from './summary';
+import { FleetResult } from '../../src/fleet/summary';
 
 // The few entry points used, typed here: vega-lite's own types only resolve under node16 module resolution.
 interface VegaView {

@@ -2,15 +2,15 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { seconds } from './format';
-import { powerOnBound } from './power-on-bound';
+import { seconds } from '../../src/fleet/format';
+import { powerOnBound } from '../../src/fleet/power-on-bound';
 import { accuracyChartSpec, loadChartSpec, peakLines, renderSvg } from './plots';
-import { POLICY_NAMES } from './policy';
-import { BASELINES } from './policies/baselines';
-import { runFleetParallel } from './run-fleet';
-import { SCENARIO_NAMES, ScenarioName } from './scenarios';
-import { FleetRunOptions } from './simulate';
-import { FleetResult } from './summary';
+import { POLICY_NAMES } from '../../src/fleet/policy';
+import { BASELINES } from '../../src/fleet/policies/baselines';
+import { runFleetParallel } from '../../src/fleet/run-fleet';
+import { SCENARIO_NAMES, ScenarioName } from '../../src/fleet/scenarios';
+import { FleetRunOptions } from '../../src/fleet/simulate';
+import { FleetResult } from '../../src/fleet/summary';
 
 export interface FleetBenchPlan {
   /** The speed run: Kisstime, steady state. */

@@ -19,7 +19,7 @@ export interface SentRecord {
 }
 
 // The same seeded generator the fleet simulator gives every device, so every virtual run can be replayed.
-export { seededRandom } from '../../bench/fleet/random';
+export { seededRandom } from '../../src/fleet/random';
 
 export function configOf(input: ClientConfigInput) {
   const r = validateClientConfig(input);

@@ -1,10 +1,10 @@
-// kisstime simulate: the fleet simulator (bench/fleet) from the command line. A thin wrapper: it parses flags,
-// runs the simulation and prints the result; every number comes from bench/fleet.
+// kisstime simulate: the fleet simulator (src/fleet) from the command line. A thin wrapper: it parses flags,
+// runs the simulation and prints the result; every number comes from src/fleet.
 
-import { formatResult } from '../../../bench/fleet/format';
-import { POLICY_NAMES, PolicyName } from '../../../bench/fleet/policy';
-import { runFleetParallel } from '../../../bench/fleet/run-fleet';
-import { SCENARIO_NAMES, ScenarioName } from '../../../bench/fleet/scenarios';
+import { formatResult } from '../../fleet/format';
+import { POLICY_NAMES, PolicyName } from '../../fleet/policy';
+import { runFleetParallel } from '../../fleet/run-fleet';
+import { SCENARIO_NAMES, ScenarioName } from '../../fleet/scenarios';
 import { CliIo, parseArgs, processIo } from './args';
 
 const USAGE = 'usage: kisstime simulate --devices N --days D --scenario NAME [--policy NAME] [--json] [--seed S] [--workers W]\n'

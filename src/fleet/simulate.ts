@@ -2,7 +2,7 @@
 // optionally on worker threads); every batch adds into the same counters, so the result does not depend on
 // the batching, and memory stays at one batch of live devices however large the fleet.
 
-import { ClientConfigInput } from '../../src/core';
+import { ClientConfigInput } from '../core';
 import { DeviceClocks } from './device-clocks';
 import { runEngine } from './engine';
 import { FleetNetwork, DEFAULT_NETWORK, NetworkOptions } from './network';

@@ -5,7 +5,7 @@
 import {
   asciiToRefId, ClientConfig, ClientConfigInput, Decision, encodePacket, MODE_SERVER, ntpFromUnixSeconds, NtpTimestamp,
   Scheduler, SchedulerEvent, validateClientConfig,
-} from '../../../src/core';
+} from '../../core';
 import { REPLY_DENY, REPLY_NONE, REPLY_RATE, FleetNetwork } from '../network';
 import { FleetPolicy, PolicyContext, SERVER_ADDRESSES, SERVER_HOSTS } from '../policy';
 import { hash32, seededRandom } from '../random';

@@ -2,7 +2,7 @@
 // Server state is per client address (token buckets, DENY lists), never shared beyond one address, so devices
 // are independent and can be simulated in any grouping that keeps an address's devices together.
 
-import { FLOOR_S } from '../../src/core';
+import { FLOOR_S } from '../core';
 import { StreamBank } from './random';
 import { Scenario } from './scenarios';
 
