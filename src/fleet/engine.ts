@@ -1,29 +1,30 @@
 // The discrete-event loop in virtual time for one batch of devices. One heap entry per device (its next event),
-// power switched by the scenario, and an accuracy census at fixed virtual times. Nothing here knows how a
-// policy polls.
+// power switched by the scenario, and the observations (accuracy censuses, the recovery sweep, traces) at their
+// virtual times, always before any event at the same time. Nothing here knows how a policy polls.
 
 import { DeviceHeap } from './event-heap';
+import { ObservationPlan } from './observations';
 import { FleetPolicy } from './policy';
 import { FleetRecorder } from './recorder';
 import { Scenario } from './scenarios';
-
-export interface CensusPlan {
-  /** |corrected error| under this many seconds counts as "within target". */
-  targetS: number;
-  /**
-   * Every stride-th device (by global number) is looked at. Reading every device's filter at every census
-   * costs more than simulating it; a few thousand devices give the share to about a percent.
-   */
-  stride: number;
-}
 
 export interface EngineStats {
   events: number;
   powerEvents: number;
 }
 
+/** Where a batch reports how far it got: device-milliseconds of virtual time simulated, and events handled. */
+export interface ProgressSink {
+  advance(deviceMs: number, events: number): void;
+}
+
+/** Events between two progress reports: rare enough to cost nothing, often enough to be live (a few per second). */
+const REPORT_EVERY_EVENTS = 1 << 16;
+
 /** Simulates devices base .. base + count - 1 from time 0 to the end of the scenario. */
-export function runEngine(base: number, count: number, scenario: Scenario, policy: FleetPolicy, recorder: FleetRecorder, census: CensusPlan): EngineStats {
+export function runEngine(
+  base: number, count: number, scenario: Scenario, policy: FleetPolicy, recorder: FleetRecorder, plan: ObservationPlan, progress: ProgressSink | null,
+): EngineStats {
   const heap = new DeviceHeap(count);
   const powerAtMs = new Float64Array(count);
   const on = new Uint8Array(count);
@@ -32,21 +33,47 @@ export function runEngine(base: number, count: number, scenario: Scenario, polic
     heap.set(k, powerAtMs[k]);
   }
   const endMs = scenario.durationMs;
-  const censusEveryMs = recorder.censusEveryMs;
-  const censuses = recorder.censusPowered.length;
+  const targetS = plan.targetS;
+  const recoveryMs = plan.recoveryMs;
+  const withinAfterRecovery = recorder.withinAfterRecoveryMs;
+  const kBase = base - recorder.base;
+  const censusAtMs = plan.censusAtMs;
+  const traceAtMs = plan.traceAtMs;
+  const traced = recorder.traced.filter((i) => i >= base && i < base + count);
   let nextCensus = 0;
+  let nextTrace = traced.length > 0 ? 0 : traceAtMs.length;
+  let sweepDone = !(recoveryMs < Infinity);
   let events = 0;
   let powerEvents = 0;
+  let reportedEvents = 0;
+  let reportedMs = 0;
+  const observeAt = (): number => {
+    const c = nextCensus < censusAtMs.length ? censusAtMs[nextCensus] : Infinity;
+    const t = nextTrace < traceAtMs.length ? traceAtMs[nextTrace] : Infinity;
+    const r = sweepDone ? Infinity : recoveryMs;
+    return c < t ? (c < r ? c : r) : (t < r ? t : r);
+  };
+  let observeMs = observeAt();
   for (;;) {
     const atMs = heap.topKey();
-    if (nextCensus < censuses && atMs >= (nextCensus + 1) * censusEveryMs) {
-      takeCensus(base, count, policy, recorder, nextCensus, census);
-      nextCensus++;
+    if (atMs >= observeMs) {
+      if (!sweepDone && observeMs === recoveryMs) {
+        sweepDone = true;
+        recoverySweep(base, count, policy, recorder, recoveryMs, targetS);
+      } else if (nextCensus < censusAtMs.length && censusAtMs[nextCensus] === observeMs) {
+        takeCensus(base, count, policy, recorder, nextCensus, observeMs, plan);
+        nextCensus++;
+      } else {
+        for (const i of traced) recorder.traceErrorS[recorder.traced.indexOf(i)][nextTrace] = policy.clockErrorS(i, observeMs);
+        nextTrace++;
+      }
+      observeMs = observeAt();
       continue;
     }
     if (atMs >= endMs) break;
     const k = heap.top();
     const i = base + k;
+    let next: number;
     if (powerAtMs[k] <= atMs) {
       powerEvents++;
       if (on[k] === 1) {
@@ -54,34 +81,54 @@ export function runEngine(base: number, count: number, scenario: Scenario, polic
         policy.powerOff(i, atMs);
         recorder.poweredOff(i);
         powerAtMs[k] = atMs + scenario.offForMs(i);
+        next = Infinity;
       } else {
         on[k] = 1;
         recorder.poweredOn(i, atMs);
         policy.powerOn(i, atMs);
         powerAtMs[k] = scenario.nextOffMs(i, atMs);
+        next = policy.nextAtMs(i);
       }
     } else {
       events++;
       policy.step(i, atMs);
+      next = policy.nextAtMs(i);
       // While this device's next event (a reply 30 ms after its request, a DNS answer) still comes before every
-      // other device's, the census and its own power switch, popping it again would pick it anyway: take it now.
-      const censusMs = nextCensus < censuses ? (nextCensus + 1) * censusEveryMs : Infinity;
-      for (;;) {
-        const next = policy.nextAtMs(i);
-        if (!(next < powerAtMs[k] && next < endMs && next < censusMs && next < heap.secondKey())) break;
+      // other device's, the observations and its own power switch, popping it again would pick it anyway: take it now.
+      let lastMs = atMs;
+      const powerMs = powerAtMs[k];
+      while (next < powerMs && next < endMs && next < observeMs && next < heap.secondKey()) {
         events++;
         policy.step(i, next);
+        lastMs = next;
+        next = policy.nextAtMs(i);
+      }
+      if (progress && events - reportedEvents >= REPORT_EVERY_EVENTS) {
+        const doneMs = count * lastMs;
+        progress.advance(doneMs - reportedMs, events - reportedEvents);
+        reportedMs = doneMs;
+        reportedEvents = events;
       }
     }
-    const next = on[k] === 1 ? policy.nextAtMs(i) : Infinity;
+    // Back within target after the recovery: looked at after each of the device's own events while it is not yet.
+    if (atMs >= recoveryMs && on[k] === 1 && withinAfterRecovery[kBase + k] === Infinity) {
+      if (Math.abs(policy.clockErrorS(i, atMs)) < targetS) withinAfterRecovery[kBase + k] = atMs;
+    }
     heap.set(k, next < powerAtMs[k] ? next : powerAtMs[k]);
   }
+  if (progress) progress.advance(count * endMs - reportedMs, events - reportedEvents);
   return { events: events, powerEvents: powerEvents };
 }
 
-function takeCensus(base: number, count: number, policy: FleetPolicy, recorder: FleetRecorder, index: number, census: CensusPlan): void {
-  const atMs = (index + 1) * recorder.censusEveryMs;
-  const stride = census.stride;
+function recoverySweep(base: number, count: number, policy: FleetPolicy, recorder: FleetRecorder, atMs: number, targetS: number): void {
+  for (let i = base; i < base + count; i++) {
+    if (!recorder.isPowered(i)) continue;
+    if (Math.abs(policy.clockErrorS(i, atMs)) < targetS) recorder.withinAfterRecoveryMs[i - recorder.base] = atMs;
+  }
+}
+
+function takeCensus(base: number, count: number, policy: FleetPolicy, recorder: FleetRecorder, index: number, atMs: number, plan: ObservationPlan): void {
+  const stride = plan.stride;
   let powered = 0;
   let synced = 0;
   let within = 0;
@@ -92,7 +139,7 @@ function takeCensus(base: number, count: number, policy: FleetPolicy, recorder: 
     const e = policy.clockErrorS(i, atMs);
     if (e !== e) continue;
     synced++;
-    if (Math.abs(e) < census.targetS) within++;
+    if (Math.abs(e) < plan.targetS) within++;
   }
   recorder.censusPowered[index] += powered;
   recorder.censusSynced[index] += synced;

@@ -3,7 +3,7 @@
 // are independent and can be simulated in any grouping that keeps an address's devices together.
 
 import { FLOOR_S } from '../core';
-import { StreamBank } from './random';
+import { StreamBank, unitHash } from './random';
 import { Scenario } from './scenarios';
 
 /** What came back for a request. */
@@ -14,11 +14,21 @@ export const REPLY_DENY = 3;
 
 export interface NetworkOptions {
   servers: number;
-  /** One-way delay: base plus an exponential part with this mean, drawn per direction. */
-  baseDelayMs: number;
+  /**
+   * Each device's path has a fixed one-way base delay, log-uniform in [minDelayMs, maxDelayMs] (a LAN next to the
+   * server to a mobile link), split unevenly between the directions: out = base·(1 + a), back = base·(1 − a), with a
+   * uniform in ±asymmetry per device. Half the difference is an offset error no client can see.
+   */
+  minDelayMs: number;
+  maxDelayMs: number;
+  asymmetry: number;
+  /** Queueing on top, drawn per packet: exponential with this mean. */
   jitterMeanMs: number;
-  /** Chance of losing a packet, per direction. */
-  lossPerWay: number;
+  /** Now and then a packet waits in a full buffer: this chance per packet, exponential with spikeMeanMs. */
+  spikeChance: number;
+  spikeMeanMs: number;
+  /** Chance that an exchange gets no reply (either packet lost). */
+  loss: number;
   /** Each server's time error against true time (seconds). */
   serverOffsetS: number[];
   dnsTtlS: number;
@@ -26,14 +36,31 @@ export interface NetworkOptions {
 
 export const DEFAULT_NETWORK: NetworkOptions = {
   servers: 2,
-  baseDelayMs: 10,
-  jitterMeanMs: 5,
-  lossPerWay: 0.005,
+  minDelayMs: 3,
+  maxDelayMs: 60,
+  asymmetry: 0.2,
+  jitterMeanMs: 3,
+  spikeChance: 0.02,
+  spikeMeanMs: 100,
+  loss: 0.01,
   serverOffsetS: [0, 0],
   dnsTtlS: 3600,
 };
 
+export function checkNetworkOptions(o: NetworkOptions): void {
+  if (!(o.servers >= 1 && o.servers <= 4 && Math.floor(o.servers) === o.servers)) throw new Error('network.servers: 1 to 4');
+  if (!(o.minDelayMs > 0 && o.maxDelayMs >= o.minDelayMs)) throw new Error('network.minDelayMs, maxDelayMs: 0 < min <= max');
+  if (!(o.asymmetry >= 0 && o.asymmetry < 1)) throw new Error('network.asymmetry: 0 to below 1');
+  if (!(o.jitterMeanMs >= 0 && o.spikeMeanMs >= 0)) throw new Error('network.jitterMeanMs, spikeMeanMs: 0 or more');
+  if (!(o.spikeChance >= 0 && o.spikeChance <= 1)) throw new Error('network.spikeChance: 0 to 1');
+  if (!(o.loss >= 0 && o.loss < 1)) throw new Error('network.loss: a share from 0 to below 1');
+}
+
 const DNS_DELAY_MS = 20;
+/** Read once: the core index's re-exports are getters, a cost on every request. */
+const FLOOR_MS = FLOOR_S * 1000;
+const SALT_PATH = 22;
+const SALT_ASYMMETRY = 23;
 
 function grown(log: Uint32Array): Uint32Array {
   const bigger = new Uint32Array(log.length * 2);
@@ -73,6 +100,10 @@ export class FleetNetwork {
   private readonly deniedAtMs: Float64Array;
   private readonly askedAfterDeny: Uint8Array;
   private readonly random: StreamBank;
+  /** Each device's fixed one-way delays (ms), before queueing. */
+  private readonly outBaseMs: Float64Array;
+  private readonly backBaseMs: Float64Array;
+  private readonly lossPerWay: number;
   private readonly tokens: Float64Array;
   private readonly tokensAtMs: Float64Array;
   private readonly firstAddress: number;
@@ -111,6 +142,18 @@ export class FleetNetwork {
     this.deniedAtMs = new Float64Array(scenario.denyFraction > 0 ? count * options.servers : 0).fill(Infinity);
     this.askedAfterDeny = new Uint8Array(scenario.denyFraction > 0 ? count : 0);
     this.random = new StreamBank(base, count, seed, 21);
+    checkNetworkOptions(options);
+    // An exchange is lost when either packet is: each way loses 1 - sqrt(1 - loss).
+    this.lossPerWay = 1 - Math.sqrt(1 - options.loss);
+    this.outBaseMs = new Float64Array(count);
+    this.backBaseMs = new Float64Array(count);
+    const spread = Math.log(options.maxDelayMs / options.minDelayMs);
+    for (let k = 0; k < count; k++) {
+      const baseMs = options.minDelayMs * Math.exp(unitHash(seed, base + k, SALT_PATH) * spread);
+      const a = (unitHash(seed, base + k, SALT_ASYMMETRY) * 2 - 1) * options.asymmetry;
+      this.outBaseMs[k] = baseMs * (1 + a);
+      this.backBaseMs[k] = baseMs * (1 - a);
+    }
     const rl = scenario.rateLimit;
     this.firstAddress = rl ? Math.floor(base / rl.devicesPerAddress) : 0;
     const addresses = rl ? Math.floor((base + count - 1) / rl.devicesPerAddress) - this.firstAddress + 1 : 0;
@@ -145,7 +188,7 @@ export class FleetNetwork {
       if (this.loadLogLength === this.loadLog.length) this.loadLog = grown(this.loadLog);
       this.loadLog[this.loadLogLength++] = server * this.seconds + second;
     }
-    if (nowMs - this.lastSendMs[slot] < FLOOR_S * 1000) this.floorViolations++;
+    if (nowMs - this.lastSendMs[slot] < FLOOR_MS) this.floorViolations++;
     this.lastSendMs[slot] = nowMs;
     if (this.deniedAtMs.length > 0 && this.deniedAtMs[slot] <= nowMs) {
       this.requestsAfterDeny++;
@@ -156,10 +199,9 @@ export class FleetNetwork {
     }
 
     const r = this.random;
-    const o = this.options;
-    this.outMs = o.baseDelayMs - o.jitterMeanMs * Math.log(1 - r.next(device));
-    this.backMs = o.baseDelayMs - o.jitterMeanMs * Math.log(1 - r.next(device));
-    if (r.next(device) < o.lossPerWay) return REPLY_NONE;
+    this.outMs = this.outBaseMs[k] + this.queueMs(device, r);
+    this.backMs = this.backBaseMs[k] + this.queueMs(device, r);
+    if (r.next(device) < this.lossPerWay) return REPLY_NONE;
     const s = this.scenario;
     const atServerMs = nowMs + this.outMs;
     if (atServerMs >= s.outageFromMs && atServerMs < s.outageToMs) return REPLY_NONE;
@@ -171,7 +213,7 @@ export class FleetNetwork {
       if (s.rateLimit.limited === 'drop') return REPLY_NONE;
       kind = REPLY_RATE;
     }
-    if (r.next(device) < o.lossPerWay) return REPLY_NONE;
+    if (r.next(device) < this.lossPerWay) return REPLY_NONE;
     if (kind === REPLY_TIME) this.answered++;
     else if (kind === REPLY_RATE) this.kissesRate++;
     else {
@@ -183,6 +225,13 @@ export class FleetNetwork {
       }
     }
     return kind;
+  }
+
+  /** One packet's wait in queues (ms): the usual jitter, and now and then a full buffer. */
+  private queueMs(device: number, r: StreamBank): number {
+    const o = this.options;
+    const waitMs = -o.jitterMeanMs * Math.log(1 - r.next(device));
+    return r.next(device) < o.spikeChance ? waitMs - o.spikeMeanMs * Math.log(1 - r.next(device)) : waitMs;
   }
 
   /** A device asks DNS for a server's name: true if the lookup will succeed. */

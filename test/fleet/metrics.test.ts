@@ -1,0 +1,19 @@
+// The report's load figures: the one-pass histogram gives what sorting every second would.
+
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { loadStats, percentile } from '../../src/fleet/metrics';
+
+describe('server load statistics', () => {
+  test('peak, p99 and mean of per-second counts are those of the sorted counts', () => {
+    fc.assert(fc.property(fc.array(fc.nat({ max: 60 }), { minLength: 1, maxLength: 3000 }), (counts) => {
+      const perSecond = Uint32Array.from(counts);
+      const sorted = Uint32Array.from(counts).sort();
+      const s = loadStats(perSecond);
+      expect(s.peakPerS).toBe(sorted[sorted.length - 1]);
+      expect(s.p99PerS).toBe(percentile(sorted, 0.99));
+      expect(s.meanPerS).toBeCloseTo(counts.reduce((a, b) => a + b, 0) / counts.length, 9);
+    }));
+    expect(loadStats(new Uint32Array(0))).toEqual({ peakPerS: 0, p99PerS: 0, meanPerS: 0 });
+  });
+});
