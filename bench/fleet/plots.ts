@@ -155,11 +155,8 @@ export function traceChartSpec(trace: TraceResult, options: TracePlotOptions): o
       layer: [
         // The bound is known at the samples that reported it: points, not a line that would invent it in between.
         { transform: [{ filter: { field: 'series', oneOf: series.slice(1, 3) } }], mark: { type: 'point', size: 12, filled: true } },
-        {
-          transform: [{ filter: { field: 'series', oneOf: [series[0], series[3], series[4]] } }],
-          mark: { type: 'line', strokeWidth: 1 },
-          encoding: { strokeDash: { field: 'series', type: 'nominal', legend: null, scale: { domain: [series[0], series[3], series[4]], range: [[1, 0], [2, 2], [2, 2]] } } },
-        },
+        { transform: [{ filter: { field: 'series', oneOf: [series[0]] } }], mark: { type: 'line', strokeWidth: 1 } },
+        { transform: [{ filter: { field: 'series', oneOf: [series[3], series[4]] } }], mark: { type: 'line', strokeWidth: 1, strokeDash: [2, 2] } },
       ],
     },
   };

@@ -47,13 +47,7 @@ export function runEngine(
   let powerEvents = 0;
   let reportedEvents = 0;
   let reportedMs = 0;
-  const observeAt = (): number => {
-    const c = nextCensus < censusAtMs.length ? censusAtMs[nextCensus] : Infinity;
-    const t = nextTrace < traceAtMs.length ? traceAtMs[nextTrace] : Infinity;
-    const r = sweepDone ? Infinity : recoveryMs;
-    return c < t ? (c < r ? c : r) : (t < r ? t : r);
-  };
-  let observeMs = observeAt();
+  let observeMs = observeAt(plan, nextCensus, nextTrace, sweepDone);
   for (;;) {
     const atMs = heap.topKey();
     if (atMs >= observeMs) {
@@ -67,7 +61,7 @@ export function runEngine(
         for (const i of traced) recorder.traceErrorS[recorder.traced.indexOf(i)][nextTrace] = policy.clockErrorS(i, observeMs);
         nextTrace++;
       }
-      observeMs = observeAt();
+      observeMs = observeAt(plan, nextCensus, nextTrace, sweepDone);
       continue;
     }
     if (atMs >= endMs) break;
@@ -118,6 +112,14 @@ export function runEngine(
   }
   if (progress) progress.advance(count * endMs - reportedMs, events - reportedEvents);
   return { events: events, powerEvents: powerEvents };
+}
+
+/** The next observation's time: census, trace or the recovery sweep, whichever comes first. */
+function observeAt(plan: ObservationPlan, nextCensus: number, nextTrace: number, sweepDone: boolean): number {
+  const c = nextCensus < plan.censusAtMs.length ? plan.censusAtMs[nextCensus] : Infinity;
+  const t = nextTrace < plan.traceAtMs.length ? plan.traceAtMs[nextTrace] : Infinity;
+  const r = sweepDone ? Infinity : plan.recoveryMs;
+  return c < t ? (c < r ? c : r) : (t < r ? t : r);
 }
 
 function recoverySweep(base: number, count: number, policy: FleetPolicy, recorder: FleetRecorder, atMs: number, targetS: number): void {

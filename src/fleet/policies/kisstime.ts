@@ -4,7 +4,7 @@
 
 import { ClientConfig, ClientConfigInput, Decision, Scheduler, SchedulerEvent, validateClientConfig } from '../../core';
 // The codec straight from its module: the core index's re-exports are getters, a cost on every reply.
-import { asciiToRefId, encodePacket, HEADER_BYTES, MODE_SERVER } from '../../core/codec';
+import { asciiToRefId, encodePacket, MODE_SERVER } from '../../core/codec';
 import { ntpFromUnixSeconds, NtpTimestamp } from '../../core/timestamp';
 import { FleetNetwork, REPLY_DENY, REPLY_NONE, REPLY_RATE, REPLY_TIME } from '../network';
 import { FleetPolicy, PolicyContext, SERVER_ADDRESSES, SERVER_HOSTS } from '../policy';
@@ -197,8 +197,7 @@ export class KisstimeFleet implements FleetPolicy {
     const net = this.network;
     const atServerMs = nowMs + net.outMs;
     const arriveMs = atServerMs + net.backMs;
-    const bytes = new Uint8Array(HEADER_BYTES);
-    bytes.set(this.templates[kind]);
+    const bytes = new Uint8Array(this.templates[kind]);
     // The origin echoes the request's transmit field (its nonce), byte for byte.
     for (let n = 0; n < 8; n++) bytes[24 + n] = d.bytes[40 + n];
     const serverTime = ntpFromUnixSeconds(EPOCH_UNIX_S + atServerMs / 1000 + net.serverOffsetS(server));
