@@ -37,10 +37,11 @@ export async function runFleetParallel(options: FleetRunOptions, workers?: numbe
   const started = Date.now();
   const cpu = process.cpuUsage();
   const raws = await Promise.all(ranges.map((range) => new Promise<RawRun>((resolve, reject) => {
-    // A larger young generation lets the schedulers' short-lived objects die young (measured: about 15 % faster).
+    // A larger young generation lets the schedulers' short-lived objects die young (measured: 96 MB about 15 % faster
+    // than the default, 192 MB another 3-5 % less CPU in a 20k x 10 d run).
     const worker = new Worker(join(__dirname, 'worker.js'), {
       workerData: { options: options, base: range.base, count: range.count, progress: progress !== null },
-      resourceLimits: { maxYoungGenerationSizeMb: 96 },
+      resourceLimits: { maxYoungGenerationSizeMb: 192 },
     });
     worker.on('message', (m: WorkerMessage) => {
       if (m.kind === 'progress') {
