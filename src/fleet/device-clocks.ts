@@ -110,6 +110,8 @@ export class DeviceClocks {
     if (this.wanderStep === 0) return 0;
     const target = Math.floor(atMs / SEGMENT_MS);
     let segment = this.segment[k];
+    // Most reads fall in the segment of the read before (a request and its reply, a census).
+    if (segment === target) return this.segmentErrorS[k] + this.segmentFreq[k] * (atMs - segment * SEGMENT_MS) / 1000;
     let freq = this.segmentFreq[k];
     let errorS = this.segmentErrorS[k];
     const device = this.base + k;

@@ -3,6 +3,7 @@
 // are independent and can be simulated in any grouping that keeps an address's devices together.
 
 import { FLOOR_S } from '../core';
+import { CountLog } from './count-log';
 import { StreamBank, unitHash } from './random';
 import { Scenario } from './scenarios';
 
@@ -62,12 +63,6 @@ const FLOOR_MS = FLOOR_S * 1000;
 const SALT_PATH = 22;
 const SALT_ASYMMETRY = 23;
 
-function grown(log: Uint32Array): Uint32Array {
-  const bigger = new Uint32Array(log.length * 2);
-  bigger.set(log);
-  return bigger;
-}
-
 export class FleetNetwork {
   readonly options: NetworkOptions;
   readonly scenario: Scenario;
@@ -107,15 +102,8 @@ export class FleetNetwork {
   private readonly tokens: Float64Array;
   private readonly tokensAtMs: Float64Array;
   private readonly firstAddress: number;
-  /**
-   * Load counts wait here (as indexes into loadPerSecond / dnsPerSecond) until flushCounts(). A batch of devices
-   * walks through the whole run, so counting straight into the month-long arrays would miss the cache on nearly
-   * every request; replaying a batch's log, which is in time order, sweeps them once.
-   */
-  private loadLog: Uint32Array;
-  private loadLogLength: number;
-  private dnsLog: Uint32Array;
-  private dnsLogLength: number;
+  private readonly load: CountLog;
+  private readonly dns: CountLog;
 
   /** Serves devices base .. base + count - 1; a range must not split a NAT address's devices. */
   constructor(base: number, count: number, scenario: Scenario, options: NetworkOptions, seed: number) {
@@ -124,8 +112,10 @@ export class FleetNetwork {
     this.base = base;
     this.count = count;
     this.seconds = Math.ceil(scenario.durationMs / 1000) + 1;
-    this.loadPerSecond = new Uint32Array(options.servers * this.seconds);
-    this.dnsPerSecond = new Uint32Array(this.seconds);
+    this.load = new CountLog(options.servers * this.seconds);
+    this.dns = new CountLog(this.seconds);
+    this.loadPerSecond = this.load.counts;
+    this.dnsPerSecond = this.dns.counts;
     this.requestsByDevice = new Uint32Array(count);
     this.outMs = 0;
     this.backMs = 0;
@@ -159,22 +149,12 @@ export class FleetNetwork {
     const addresses = rl ? Math.floor((base + count - 1) / rl.devicesPerAddress) - this.firstAddress + 1 : 0;
     this.tokens = new Float64Array(addresses).fill(rl ? rl.burst : 0);
     this.tokensAtMs = new Float64Array(addresses);
-    this.loadLog = new Uint32Array(1 << 16);
-    this.loadLogLength = 0;
-    this.dnsLog = new Uint32Array(1 << 14);
-    this.dnsLogLength = 0;
   }
 
   /** Adds the logged requests and lookups into the per-second counts. */
   flushCounts(): void {
-    const load = this.loadPerSecond;
-    const loadLog = this.loadLog;
-    for (let n = 0; n < this.loadLogLength; n++) load[loadLog[n]]++;
-    this.loadLogLength = 0;
-    const dns = this.dnsPerSecond;
-    const dnsLog = this.dnsLog;
-    for (let n = 0; n < this.dnsLogLength; n++) dns[dnsLog[n]]++;
-    this.dnsLogLength = 0;
+    this.load.flush();
+    this.dns.flush();
   }
 
   /** A device sends one request to a server at nowMs: count it, and decide what (if anything) comes back. */
@@ -185,8 +165,7 @@ export class FleetNetwork {
     this.requestsByDevice[k]++;
     const second = Math.floor(nowMs / 1000);
     if (second >= 0 && second < this.seconds) {
-      if (this.loadLogLength === this.loadLog.length) this.loadLog = grown(this.loadLog);
-      this.loadLog[this.loadLogLength++] = server * this.seconds + second;
+      this.load.add(server * this.seconds + second);
     }
     if (nowMs - this.lastSendMs[slot] < FLOOR_MS) this.floorViolations++;
     this.lastSendMs[slot] = nowMs;
@@ -238,8 +217,7 @@ export class FleetNetwork {
   resolve(_device: number, nowMs: number): boolean {
     const second = Math.floor(nowMs / 1000);
     if (second >= 0 && second < this.seconds) {
-      if (this.dnsLogLength === this.dnsLog.length) this.dnsLog = grown(this.dnsLog);
-      this.dnsLog[this.dnsLogLength++] = second;
+      this.dns.add(second);
     }
     return !(nowMs >= this.scenario.dnsDownFromMs && nowMs < this.scenario.dnsDownToMs);
   }

@@ -123,12 +123,12 @@ export function simulateRange(options: FleetRunOptions, base: number, count: num
     const policy = makePolicy(plan, context, options.kisstime ?? {});
     label = policy.label;
     const stats = runEngine(lo, n, scenario, policy, recorder, plan.observations, progress);
-    network.flushCounts();
     counters.events += stats.events;
     counters.powerEvents += stats.powerEvents;
     const pc = policy.counters();
     for (const key of Object.keys(pc)) counters[key] = (counters[key] ?? 0) + pc[key];
   }
+  network.flushCounts();
   counters.requests = network.requests;
   counters.answered = network.answered;
   counters.kissesRate = network.kissesRate;

@@ -2,6 +2,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { CountLog } from '../../src/fleet/count-log';
 import { loadStats, percentile } from '../../src/fleet/metrics';
 
 describe('server load statistics', () => {
@@ -15,5 +16,32 @@ describe('server load statistics', () => {
       expect(s.meanPerS).toBeCloseTo(counts.reduce((a, b) => a + b, 0) / counts.length, 9);
     }));
     expect(loadStats(new Uint32Array(0))).toEqual({ peakPerS: 0, p99PerS: 0, meanPerS: 0 });
+  });
+});
+
+describe('per-second counts through the log', () => {
+  test('count every add once, whatever the order and however many flushes', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 20000 }), fc.array(fc.nat(), { maxLength: 5000 }), (slots, adds) => {
+      const log = new CountLog(slots);
+      const expected = new Uint32Array(slots);
+      for (const a of adds) {
+        log.add(a % slots);
+        expected[a % slots]++;
+      }
+      log.flush();
+      expect(log.counts).toEqual(expected);
+    }), { numRuns: 50 });
+  });
+
+  test('a log that fills up many times over loses nothing', () => {
+    const log = new CountLog(100);
+    const expected = new Uint32Array(100);
+    for (let k = 0; k < 20000; k++) {
+      const slot = (k * 7919) % 100;
+      log.add(slot);
+      expected[slot]++;
+    }
+    log.flush();
+    expect(log.counts).toEqual(expected);
   });
 });

@@ -5,7 +5,7 @@
 import { ClientConfig, ClientConfigInput, Decision, Scheduler, SchedulerEvent, validateClientConfig } from '../../core';
 // The codec straight from its module: the core index's re-exports are getters, a cost on every reply.
 import { asciiToRefId, encodePacket, MODE_SERVER } from '../../core/codec';
-import { ntpFromUnixSeconds, NtpTimestamp } from '../../core/timestamp';
+import { NTP_UNIX_OFFSET_S, ntpFromUnixSeconds, NtpTimestamp, TWO_POW_32 } from '../../core/timestamp';
 import { FleetNetwork, REPLY_DENY, REPLY_NONE, REPLY_RATE, REPLY_TIME } from '../network';
 import { FleetPolicy, PolicyContext, SERVER_ADDRESSES, SERVER_HOSTS } from '../policy';
 import { hash32, seededRandom } from '../random';
@@ -200,9 +200,9 @@ export class KisstimeFleet implements FleetPolicy {
     const bytes = new Uint8Array(this.templates[kind]);
     // The origin echoes the request's transmit field (its nonce), byte for byte.
     for (let n = 0; n < 8; n++) bytes[24 + n] = d.bytes[40 + n];
-    const serverTime = ntpFromUnixSeconds(EPOCH_UNIX_S + atServerMs / 1000 + net.serverOffsetS(server));
-    writeTimestampAt(bytes, 32, serverTime.s, serverTime.f);
-    writeTimestampAt(bytes, 40, serverTime.s, serverTime.f);
+    const serverUnixS = EPOCH_UNIX_S + atServerMs / 1000 + net.serverOffsetS(server);
+    writeTimestampAt(bytes, 32, serverUnixS);
+    writeTimestampAt(bytes, 40, serverUnixS);
     const k = i - this.base;
     this.replies[k] = { type: 'reply', nowMs: arriveMs, requestId: d.requestId, from: this.endpoints[server], bytes: bytes, t1: this.localTimestamp(i, nowMs), t4: this.localTimestamp(i, arriveMs) };
     this.replyAtMs[k] = arriveMs;
@@ -229,8 +229,14 @@ function replyTemplates(): Uint8Array[] {
   return templates;
 }
 
-/** Seconds and fraction fields, big-endian, at b[i]. */
-function writeTimestampAt(b: Uint8Array, i: number, s: number, f: number): void {
+/**
+ * Unix seconds as an NTP timestamp, big-endian, at b[i]: ntpFromUnixSeconds's arithmetic (era 0, fraction truncated)
+ * without the object it returns, since every reply writes two.
+ */
+function writeTimestampAt(b: Uint8Array, i: number, unixS: number): void {
+  const whole = Math.floor(unixS);
+  const s = whole + NTP_UNIX_OFFSET_S;
+  const f = Math.floor((unixS - whole) * TWO_POW_32);
   b[i] = s >>> 24;
   b[i + 1] = (s >>> 16) & 255;
   b[i + 2] = (s >>> 8) & 255;
