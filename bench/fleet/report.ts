@@ -51,6 +51,8 @@ function strip(r: FleetResult): object {
   delete copy.loadSeries;
   delete copy.accuracySeries;
   delete copy.trace;
+  // The minute-by-minute shares after a recovery are for plots; the file keeps the figures the tables quote.
+  if (r.recovery) copy.recovery = { atS: r.recovery.atS, timeToWithinS: r.recovery.timeToWithinS, shareAt10Min: r.recovery.shareAt10Min, shareAt30Min: r.recovery.shareAt30Min, minutesTo99: r.recovery.minutesTo99 };
   return copy;
 }
 
