@@ -68,6 +68,11 @@ export default tseslint.config(
     ignores: ['**'],
   },
   {
+    // The shipped code never reaches into the benchmarks (the simulator lives in src/fleet; bench/ only writes results).
+    files: ['src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)bench(/|$)', message: 'src/ imports nothing from bench/.' }] }] },
+  },
+  {
     files: ['src/core/**/*.ts'],
     rules: {
       'no-restricted-syntax': ['error', ...espruinoSyntax],

@@ -8,7 +8,9 @@ import { measureAccuracy } from './accuracy/measure';
 import { accuracyMarkdown } from './accuracy/report';
 import { FleetBenchPlan, FULL_PLAN, runFleetBench } from './fleet/report';
 
-const QUICK_PLAN: FleetBenchPlan = { bigDevices: 10_000, bigDays: 3, matrixDevices: 1000, matrixDays: 1, blackoutDevices: 10_000, matrixHours: 2, millionDevices: 0, millionDays: 0 };
+const QUICK_PLAN: FleetBenchPlan = {
+  bigDevices: 10_000, bigDays: 3, matrixDevices: 1000, matrixDays: 1, blackoutDevices: 10_000, matrixHours: 2, millionDevices: 0, millionDays: 0, scenarioDevices: 1000, scenarioDays: 2,
+};
 
 /** bench/ in the source tree, whether this runs compiled (dist/bench) or not. */
 function benchDir(): string {

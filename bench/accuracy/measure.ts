@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { KisstimeClient } from '../../src/node/client';
 import { NodeClock } from '../../src/node/clock';
 import { SampleReport } from '../../src/node/types';
-import { percentile } from '../fleet/metrics';
+import { percentile } from '../../src/fleet/metrics';
 import { warmClock } from './offset-server';
 
 export type ClientName = 'kisstime' | 'sntp' | 'ntpdig';

@@ -20,7 +20,7 @@ export interface SentRecord {
 }
 
 // The same seeded generator the fleet simulator gives every device, so every virtual run can be replayed.
-export { seededRandom } from '../../bench/fleet/random';
+export { seededRandom } from '../../src/fleet/random';
 
 export function configOf(input: NodeClientConfigInput): ClientConfig {
   const r = validateClientConfig(input);

@@ -2,9 +2,9 @@
 
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { DeviceHeap } from '../../bench/fleet/event-heap';
-import { runFleet } from '../../bench/fleet/run-fleet';
-import { splitFleet } from '../../bench/fleet/simulate';
+import { DeviceHeap } from '../../src/fleet/event-heap';
+import { runFleet } from '../../src/fleet/run-fleet';
+import { splitFleet } from '../../src/fleet/simulate';
 
 describe('the device heap', () => {
   test('always yields the device with the earliest key, whatever the updates', () => {

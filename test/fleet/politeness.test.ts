@@ -3,10 +3,10 @@
 
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_STARTUP_DELAY_MAX_S, DEFAULT_STARTUP_DELAY_MIN_S } from '../../src/core';
-import { powerOnBound, poissonTail } from '../../bench/fleet/power-on-bound';
-import { runFleet } from '../../bench/fleet/run-fleet';
-import { PolicyName } from '../../bench/fleet/policy';
-import { ScenarioName, ScenarioOptions } from '../../bench/fleet/scenarios';
+import { powerOnBound, poissonTail } from '../../src/fleet/power-on-bound';
+import { runFleet } from '../../src/fleet/run-fleet';
+import { PolicyName } from '../../src/fleet/policy';
+import { ScenarioName, ScenarioOptions } from '../../src/fleet/scenarios';
 
 const DEVICES = 1000;
 
@@ -17,7 +17,7 @@ function fleet(policy: PolicyName, scenario: ScenarioName, options: ScenarioOpti
 /** The models poll up to every second: a few hundred of them show the failure as clearly as a thousand, faster. */
 const FEW = 200;
 
-/** The bound's reasoning is in bench/fleet/power-on-bound.ts: the startup window spreads the fleet, a Poisson tail bounds the busiest second. */
+/** The bound's reasoning is in src/fleet/power-on-bound.ts: the startup window spreads the fleet, a Poisson tail bounds the busiest second. */
 function powerOnBoundFor(devices: number): number {
   return powerOnBound(devices, DEFAULT_STARTUP_DELAY_MAX_S - DEFAULT_STARTUP_DELAY_MIN_S);
 }

@@ -54,6 +54,8 @@ export interface CliIo {
   err: (text: string) => void;
   /** Aborting stops a long-running command as SIGINT would. */
   signal?: AbortSignal;
+  /** True when err goes to a terminal: only then may a long command show live progress there. */
+  errIsTerminal?: boolean;
 }
 
 /**
@@ -86,6 +88,7 @@ export function processIo(): CliIo {
   return {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
+    errIsTerminal: process.stderr.isTTY === true,
   };
 }
 

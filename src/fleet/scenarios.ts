@@ -43,6 +43,8 @@ export interface Scenario {
   eventMs: number;
   /** When the event is over (power back, servers back): peaks "after" are measured from here. */
   recoveryMs: number;
+  /** True where the event takes time away and gives it back (blackout, update, outage, DNS failure): recovery times are measured. */
+  hasRecovery: boolean;
   /** Initial power-on times are spread uniformly over [0, staggerMs): installs, not a mass event. */
   staggerMs: number;
   /** All servers silent in [outageFromMs, outageToMs). */
@@ -83,6 +85,7 @@ export function makeScenario(name: ScenarioName, days: number, seed: number, opt
     durationMs: durationMs,
     eventMs: eventMs,
     recoveryMs: eventMs,
+    hasRecovery: false,
     staggerMs: Math.min(eventMs, DAY_MS) * 0.9,
     outageFromMs: Infinity,
     outageToMs: Infinity,
@@ -107,6 +110,7 @@ export function makeScenario(name: ScenarioName, days: number, seed: number, opt
       const offMs = HOUR_MS;
       s.description = 'every device loses power at the event and all come back in the same instant 1 h later';
       s.recoveryMs = eventMs + offMs;
+      s.hasRecovery = true;
       s.nextOffMs = (_i, after) => (after < eventMs ? eventMs : Infinity);
       s.offForMs = () => offMs;
       break;
@@ -114,6 +118,7 @@ export function makeScenario(name: ScenarioName, days: number, seed: number, opt
     case 'firmware-update':
       s.description = 'a fleet-wide update reboots every device within one minute (20 s down each), persisted state kept';
       s.recoveryMs = eventMs + 80e3;
+      s.hasRecovery = true;
       s.nextOffMs = (i, after) => {
         const at = eventMs + unitHash(seed, i, SALT_UPDATE) * 60e3;
         return after < at ? at : Infinity;
@@ -125,6 +130,7 @@ export function makeScenario(name: ScenarioName, days: number, seed: number, opt
       s.outageFromMs = eventMs;
       s.outageToMs = eventMs + hours * HOUR_MS;
       s.recoveryMs = s.outageToMs;
+      s.hasRecovery = true;
       break;
     case 'deny':
       s.description = 'from the event, server 0 answers DENY to ' + Math.round(fraction * 100) + ' % of devices';
@@ -147,6 +153,7 @@ export function makeScenario(name: ScenarioName, days: number, seed: number, opt
       s.dnsDownFromMs = eventMs;
       s.dnsDownToMs = eventMs + hours * HOUR_MS;
       s.recoveryMs = s.dnsDownToMs;
+      s.hasRecovery = true;
       break;
     case 'reboot-loop': {
       const periodMs = (options.rebootEveryMin ?? 5) * 60e3;

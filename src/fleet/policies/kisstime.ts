@@ -2,12 +2,12 @@
 // way an adapter does (send, resolve, persist, wake), with the virtual network in place of sockets. No hooks:
 // the scheduler cannot tell it is simulated.
 
-import {
-  asciiToRefId, ClientConfig, copyState, createScheduler, Decision, encodePacket, handle, MODE_SERVER, ntpFromUnixSeconds, NtpTimestamp,
-  clockOffsetAt, Scheduler, SchedulerEvent,
-} from '../../../src/core';
-import { NodeClientConfigInput, validateClientConfig } from '../../../src/node/config-input';
-import { REPLY_DENY, REPLY_NONE, REPLY_RATE, FleetNetwork } from '../network';
+import { ClientConfig, clockOffsetAt, copyState, createScheduler, Decision, handle, Scheduler, SchedulerEvent } from '../../core';
+import { NodeClientConfigInput, validateClientConfig } from '../../node/config-input';
+// The codec straight from its module: the core index's re-exports are getters, a cost on every reply.
+import { asciiToRefId, encodePacket, MODE_SERVER } from '../../core/codec';
+import { NTP_UNIX_OFFSET_S, ntpFromUnixSeconds, NtpTimestamp, TWO_POW_32 } from '../../core/timestamp';
+import { FleetNetwork, REPLY_DENY, REPLY_NONE, REPLY_RATE, REPLY_TIME } from '../network';
 import { FleetPolicy, PolicyContext, SERVER_ADDRESSES, SERVER_HOSTS } from '../policy';
 import { hash32, seededRandom } from '../random';
 import { DeviceClocks } from '../device-clocks';
@@ -23,10 +23,6 @@ export function kisstimeConfig(servers: number, overrides: NodeClientConfigInput
   const r = validateClientConfig(input);
   if (!r.ok) throw new Error('kisstime config refused: ' + r.message);
   return r.config;
-}
-
-function readU32(b: Uint8Array, i: number): number {
-  return ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
 }
 
 export class KisstimeFleet implements FleetPolicy {
@@ -52,6 +48,7 @@ export class KisstimeFleet implements FleetPolicy {
   /** Shared, never-mutated event parts: the scheduler only reads them, so one per server will do. */
   private readonly endpoints: { address: string; port: number }[];
   private readonly dnsAnswers: { [host: string]: string[] };
+  private readonly templates: Uint8Array[];
   private stopped: number;
   private handled: number;
   private kissesHonoured: number;
@@ -77,6 +74,7 @@ export class KisstimeFleet implements FleetPolicy {
     this.addressToServer = {};
     this.endpoints = [];
     this.dnsAnswers = {};
+    this.templates = replyTemplates();
     for (let s = 0; s < SERVER_ADDRESSES.length; s++) {
       this.addressToServer[SERVER_ADDRESSES[s]] = s;
       this.endpoints.push({ address: SERVER_ADDRESSES[s], port: config.servers[0].port });
@@ -169,12 +167,13 @@ export class KisstimeFleet implements FleetPolicy {
           this.dnsAtMs[k] = nowMs + this.network.dnsMs;
           break;
         case 'persist':
-          // What a board writes to flash: the record as it is, and what survives a power cut.
+          // What a board writes to flash: the record as it is now, and what survives a power cut.
           this.saved[k] = copyState((this.schedulers[k] as Scheduler).state);
           this.persists++;
           break;
         case 'sample':
           this.recorder.synced(i, nowMs);
+          this.recorder.reportedBound(i, nowMs, d.maxErrorS);
           break;
         case 'kiss':
           if (d.action !== 'ignore') this.kissesHonoured++;
@@ -188,7 +187,10 @@ export class KisstimeFleet implements FleetPolicy {
     }
   }
 
-  /** The virtual server's answer, built with the core codec from the request the scheduler really sent. */
+  /**
+   * The virtual server's answer to the request the scheduler really sent. The header of each kind of answer is
+   * built once with the core codec; each reply copies it and adds the echoed nonce and the server's timestamps.
+   */
   private send(i: number, d: Extract<Decision, { type: 'send' }>, nowMs: number): void {
     const server = this.addressToServer[d.address];
     const kind = this.network.request(i, server, nowMs);
@@ -196,32 +198,52 @@ export class KisstimeFleet implements FleetPolicy {
     const net = this.network;
     const atServerMs = nowMs + net.outMs;
     const arriveMs = atServerMs + net.backMs;
-    const t1 = this.localTimestamp(i, nowMs);
-    const t4 = this.localTimestamp(i, arriveMs);
-    const serverTime = ntpFromUnixSeconds(EPOCH_UNIX_S + atServerMs / 1000 + net.serverOffsetS(server));
-    const origin: NtpTimestamp = { s: readU32(d.bytes, 40), f: readU32(d.bytes, 44) };
-    const kiss = kind === REPLY_RATE ? 'RATE' : (kind === REPLY_DENY ? 'DENY' : '');
-    const bytes = encodePacket({
-      leap: 0,
-      version: 4,
-      mode: MODE_SERVER,
-      stratum: kiss ? 0 : 2,
-      poll: 0,
-      precision: -20,
-      rootDelay: 0x00000100,
-      rootDispersion: 0x00000100,
-      refId: asciiToRefId(kiss || 'GPS'),
-      reference: serverTime,
-      origin: origin,
-      receive: serverTime,
-      transmit: serverTime,
-    });
-    this.replies[i - this.base] = { type: 'reply', nowMs: arriveMs, requestId: d.requestId, from: this.endpoints[server], bytes: bytes, t1: t1, t4: t4 };
-    this.replyAtMs[i - this.base] = arriveMs;
+    const bytes = new Uint8Array(this.templates[kind]);
+    // The origin echoes the request's transmit field (its nonce), byte for byte.
+    for (let n = 0; n < 8; n++) bytes[24 + n] = d.bytes[40 + n];
+    const serverUnixS = EPOCH_UNIX_S + atServerMs / 1000 + net.serverOffsetS(server);
+    writeTimestampAt(bytes, 32, serverUnixS);
+    writeTimestampAt(bytes, 40, serverUnixS);
+    const k = i - this.base;
+    this.replies[k] = { type: 'reply', nowMs: arriveMs, requestId: d.requestId, from: this.endpoints[server], bytes: bytes, t1: this.localTimestamp(i, nowMs), t4: this.localTimestamp(i, arriveMs) };
+    this.replyAtMs[k] = arriveMs;
   }
 
   /** What the device's own (drifting) clock reads at true time atMs. */
   private localTimestamp(i: number, atMs: number): NtpTimestamp {
     return ntpFromUnixSeconds(EPOCH_UNIX_S + atMs / 1000 + this.clocks.errorS(i, atMs));
   }
+}
+
+/** The answer's fixed part, by kind (REPLY_TIME, REPLY_RATE, REPLY_DENY): everything but origin, receive and transmit. */
+function replyTemplates(): Uint8Array[] {
+  const start = ntpFromUnixSeconds(EPOCH_UNIX_S);
+  const zero: NtpTimestamp = { s: 0, f: 0 };
+  const header = (kiss: string): Uint8Array => encodePacket({
+    leap: 0, version: 4, mode: MODE_SERVER, stratum: kiss ? 0 : 2, poll: 0, precision: -20, rootDelay: 0x00000100, rootDispersion: 0x00000100,
+    refId: asciiToRefId(kiss || 'GPS'), reference: start, origin: zero, receive: zero, transmit: zero,
+  });
+  const templates: Uint8Array[] = [];
+  templates[REPLY_TIME] = header('');
+  templates[REPLY_RATE] = header('RATE');
+  templates[REPLY_DENY] = header('DENY');
+  return templates;
+}
+
+/**
+ * Unix seconds as an NTP timestamp, big-endian, at b[i]: ntpFromUnixSeconds's arithmetic (era 0, fraction truncated)
+ * without the object it returns, since every reply writes two.
+ */
+function writeTimestampAt(b: Uint8Array, i: number, unixS: number): void {
+  const whole = Math.floor(unixS);
+  const s = whole + NTP_UNIX_OFFSET_S;
+  const f = Math.floor((unixS - whole) * TWO_POW_32);
+  b[i] = s >>> 24;
+  b[i + 1] = (s >>> 16) & 255;
+  b[i + 2] = (s >>> 8) & 255;
+  b[i + 3] = s & 255;
+  b[i + 4] = f >>> 24;
+  b[i + 5] = (f >>> 16) & 255;
+  b[i + 6] = (f >>> 8) & 255;
+  b[i + 7] = f & 255;
 }

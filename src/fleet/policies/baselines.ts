@@ -97,6 +97,7 @@ export class BaselineFleet implements FleetPolicy {
   private readonly replyErrorS: Float64Array;
   private readonly server: Uint8Array;
   private readonly syncAtMs: Float64Array;
+  /** The corrected clock's error minus the crystal's own: add clocks.errorS(now) for the error now. */
   private readonly syncErrorS: Float64Array;
   /** 1 when the clock was set from a kiss (its timestamps are not time). */
   private readonly wrongTime: Uint8Array;
@@ -155,7 +156,8 @@ export class BaselineFleet implements FleetPolicy {
       if (kind === REPLY_TIME || m.onKiss === 'as-time') {
         this.recorder.synced(i, nowMs);
         this.syncAtMs[k] = nowMs;
-        this.syncErrorS[k] = this.replyErrorS[k];
+        // The clock is set to the reply's time: from here its error is the reply's plus what the crystal adds.
+        this.syncErrorS[k] = this.replyErrorS[k] - this.clocks.errorS(i, nowMs);
         this.wrongTime[k] = kind === REPLY_TIME ? 0 : 1;
         if (kind !== REPLY_TIME) this.kissesTakenAsTime++;
         this.sendAtMs[k] = nowMs + m.intervalMs;
@@ -173,7 +175,7 @@ export class BaselineFleet implements FleetPolicy {
     const at = this.syncAtMs[k];
     if (at !== at) return NaN;
     if (this.wrongTime[k] === 1) return Infinity;
-    return this.syncErrorS[k] + this.clocks.driftOf(i) * (nowMs - at) / 1000;
+    return this.syncErrorS[k] + this.clocks.errorS(i, nowMs);
   }
 
   counters(): { [name: string]: number } {

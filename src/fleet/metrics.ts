@@ -24,12 +24,29 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[rank];
 }
 
+/**
+ * Counts per second are small whole numbers over millions of seconds: a histogram of the counts gives the
+ * nearest-rank percentile in one pass, where sorting a month of seconds took longer than the rest of the summary.
+ */
 export function loadStats(perSecond: Uint32Array): LoadStats {
-  if (perSecond.length === 0) return { peakPerS: 0, p99PerS: 0, meanPerS: 0 };
-  const sorted = Uint32Array.from(perSecond).sort();
+  const n = perSecond.length;
+  if (n === 0) return { peakPerS: 0, p99PerS: 0, meanPerS: 0 };
   let sum = 0;
-  for (let k = 0; k < perSecond.length; k++) sum += perSecond[k];
-  return { peakPerS: sorted[sorted.length - 1], p99PerS: percentile(sorted, 0.99), meanPerS: sum / perSecond.length };
+  let peak = 0;
+  for (let k = 0; k < n; k++) {
+    const v = perSecond[k];
+    sum += v;
+    if (v > peak) peak = v;
+  }
+  const histogram = new Float64Array(peak + 1);
+  for (let k = 0; k < n; k++) histogram[perSecond[k]]++;
+  const rank = Math.min(n - 1, Math.max(0, Math.ceil(0.99 * n) - 1));
+  let p99 = 0;
+  for (let seen = 0; p99 <= peak; p99++) {
+    seen += histogram[p99];
+    if (seen > rank) break;
+  }
+  return { peakPerS: peak, p99PerS: p99, meanPerS: sum / n };
 }
 
 export function distribution(values: Float64Array): Distribution {

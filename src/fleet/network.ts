@@ -2,8 +2,9 @@
 // Server state is per client address (token buckets, DENY lists), never shared beyond one address, so devices
 // are independent and can be simulated in any grouping that keeps an address's devices together.
 
-import { FLOOR_S } from '../../src/core';
-import { StreamBank } from './random';
+import { FLOOR_S } from '../core';
+import { CountLog } from './count-log';
+import { StreamBank, unitHash } from './random';
 import { Scenario } from './scenarios';
 
 /** What came back for a request. */
@@ -14,11 +15,21 @@ export const REPLY_DENY = 3;
 
 export interface NetworkOptions {
   servers: number;
-  /** One-way delay: base plus an exponential part with this mean, drawn per direction. */
-  baseDelayMs: number;
+  /**
+   * Each device's path has a fixed one-way base delay, log-uniform in [minDelayMs, maxDelayMs] (a LAN next to the
+   * server to a mobile link), split unevenly between the directions: out = base·(1 + a), back = base·(1 − a), with a
+   * uniform in ±asymmetry per device. Half the difference is an offset error no client can see.
+   */
+  minDelayMs: number;
+  maxDelayMs: number;
+  asymmetry: number;
+  /** Queueing on top, drawn per packet: exponential with this mean. */
   jitterMeanMs: number;
-  /** Chance of losing a packet, per direction. */
-  lossPerWay: number;
+  /** Now and then a packet waits in a full buffer: this chance per packet, exponential with spikeMeanMs. */
+  spikeChance: number;
+  spikeMeanMs: number;
+  /** Chance that an exchange gets no reply (either packet lost). */
+  loss: number;
   /** Each server's time error against true time (seconds). */
   serverOffsetS: number[];
   dnsTtlS: number;
@@ -26,20 +37,31 @@ export interface NetworkOptions {
 
 export const DEFAULT_NETWORK: NetworkOptions = {
   servers: 2,
-  baseDelayMs: 10,
-  jitterMeanMs: 5,
-  lossPerWay: 0.005,
+  minDelayMs: 3,
+  maxDelayMs: 60,
+  asymmetry: 0.2,
+  jitterMeanMs: 3,
+  spikeChance: 0.02,
+  spikeMeanMs: 100,
+  loss: 0.01,
   serverOffsetS: [0, 0],
   dnsTtlS: 3600,
 };
 
-const DNS_DELAY_MS = 20;
-
-function grown(log: Uint32Array): Uint32Array {
-  const bigger = new Uint32Array(log.length * 2);
-  bigger.set(log);
-  return bigger;
+export function checkNetworkOptions(o: NetworkOptions): void {
+  if (!(o.servers >= 1 && o.servers <= 4 && Math.floor(o.servers) === o.servers)) throw new Error('network.servers: 1 to 4');
+  if (!(o.minDelayMs > 0 && o.maxDelayMs >= o.minDelayMs)) throw new Error('network.minDelayMs, maxDelayMs: 0 < min <= max');
+  if (!(o.asymmetry >= 0 && o.asymmetry < 1)) throw new Error('network.asymmetry: 0 to below 1');
+  if (!(o.jitterMeanMs >= 0 && o.spikeMeanMs >= 0)) throw new Error('network.jitterMeanMs, spikeMeanMs: 0 or more');
+  if (!(o.spikeChance >= 0 && o.spikeChance <= 1)) throw new Error('network.spikeChance: 0 to 1');
+  if (!(o.loss >= 0 && o.loss < 1)) throw new Error('network.loss: a share from 0 to below 1');
 }
+
+const DNS_DELAY_MS = 20;
+/** Read once: the core index's re-exports are getters, a cost on every request. */
+const FLOOR_MS = FLOOR_S * 1000;
+const SALT_PATH = 22;
+const SALT_ASYMMETRY = 23;
 
 export class FleetNetwork {
   readonly options: NetworkOptions;
@@ -73,18 +95,15 @@ export class FleetNetwork {
   private readonly deniedAtMs: Float64Array;
   private readonly askedAfterDeny: Uint8Array;
   private readonly random: StreamBank;
+  /** Each device's fixed one-way delays (ms), before queueing. */
+  private readonly outBaseMs: Float64Array;
+  private readonly backBaseMs: Float64Array;
+  private readonly lossPerWay: number;
   private readonly tokens: Float64Array;
   private readonly tokensAtMs: Float64Array;
   private readonly firstAddress: number;
-  /**
-   * Load counts wait here (as indexes into loadPerSecond / dnsPerSecond) until flushCounts(). A batch of devices
-   * walks through the whole run, so counting straight into the month-long arrays would miss the cache on nearly
-   * every request; replaying a batch's log, which is in time order, sweeps them once.
-   */
-  private loadLog: Uint32Array;
-  private loadLogLength: number;
-  private dnsLog: Uint32Array;
-  private dnsLogLength: number;
+  private readonly load: CountLog;
+  private readonly dns: CountLog;
 
   /** Serves devices base .. base + count - 1; a range must not split a NAT address's devices. */
   constructor(base: number, count: number, scenario: Scenario, options: NetworkOptions, seed: number) {
@@ -93,8 +112,10 @@ export class FleetNetwork {
     this.base = base;
     this.count = count;
     this.seconds = Math.ceil(scenario.durationMs / 1000) + 1;
-    this.loadPerSecond = new Uint32Array(options.servers * this.seconds);
-    this.dnsPerSecond = new Uint32Array(this.seconds);
+    this.load = new CountLog(options.servers * this.seconds);
+    this.dns = new CountLog(this.seconds);
+    this.loadPerSecond = this.load.counts;
+    this.dnsPerSecond = this.dns.counts;
     this.requestsByDevice = new Uint32Array(count);
     this.outMs = 0;
     this.backMs = 0;
@@ -111,27 +132,29 @@ export class FleetNetwork {
     this.deniedAtMs = new Float64Array(scenario.denyFraction > 0 ? count * options.servers : 0).fill(Infinity);
     this.askedAfterDeny = new Uint8Array(scenario.denyFraction > 0 ? count : 0);
     this.random = new StreamBank(base, count, seed, 21);
+    checkNetworkOptions(options);
+    // An exchange is lost when either packet is: each way loses 1 - sqrt(1 - loss).
+    this.lossPerWay = 1 - Math.sqrt(1 - options.loss);
+    this.outBaseMs = new Float64Array(count);
+    this.backBaseMs = new Float64Array(count);
+    const spread = Math.log(options.maxDelayMs / options.minDelayMs);
+    for (let k = 0; k < count; k++) {
+      const baseMs = options.minDelayMs * Math.exp(unitHash(seed, base + k, SALT_PATH) * spread);
+      const a = (unitHash(seed, base + k, SALT_ASYMMETRY) * 2 - 1) * options.asymmetry;
+      this.outBaseMs[k] = baseMs * (1 + a);
+      this.backBaseMs[k] = baseMs * (1 - a);
+    }
     const rl = scenario.rateLimit;
     this.firstAddress = rl ? Math.floor(base / rl.devicesPerAddress) : 0;
     const addresses = rl ? Math.floor((base + count - 1) / rl.devicesPerAddress) - this.firstAddress + 1 : 0;
     this.tokens = new Float64Array(addresses).fill(rl ? rl.burst : 0);
     this.tokensAtMs = new Float64Array(addresses);
-    this.loadLog = new Uint32Array(1 << 16);
-    this.loadLogLength = 0;
-    this.dnsLog = new Uint32Array(1 << 14);
-    this.dnsLogLength = 0;
   }
 
   /** Adds the logged requests and lookups into the per-second counts. */
   flushCounts(): void {
-    const load = this.loadPerSecond;
-    const loadLog = this.loadLog;
-    for (let n = 0; n < this.loadLogLength; n++) load[loadLog[n]]++;
-    this.loadLogLength = 0;
-    const dns = this.dnsPerSecond;
-    const dnsLog = this.dnsLog;
-    for (let n = 0; n < this.dnsLogLength; n++) dns[dnsLog[n]]++;
-    this.dnsLogLength = 0;
+    this.load.flush();
+    this.dns.flush();
   }
 
   /** A device sends one request to a server at nowMs: count it, and decide what (if anything) comes back. */
@@ -142,10 +165,9 @@ export class FleetNetwork {
     this.requestsByDevice[k]++;
     const second = Math.floor(nowMs / 1000);
     if (second >= 0 && second < this.seconds) {
-      if (this.loadLogLength === this.loadLog.length) this.loadLog = grown(this.loadLog);
-      this.loadLog[this.loadLogLength++] = server * this.seconds + second;
+      this.load.add(server * this.seconds + second);
     }
-    if (nowMs - this.lastSendMs[slot] < FLOOR_S * 1000) this.floorViolations++;
+    if (nowMs - this.lastSendMs[slot] < FLOOR_MS) this.floorViolations++;
     this.lastSendMs[slot] = nowMs;
     if (this.deniedAtMs.length > 0 && this.deniedAtMs[slot] <= nowMs) {
       this.requestsAfterDeny++;
@@ -156,10 +178,9 @@ export class FleetNetwork {
     }
 
     const r = this.random;
-    const o = this.options;
-    this.outMs = o.baseDelayMs - o.jitterMeanMs * Math.log(1 - r.next(device));
-    this.backMs = o.baseDelayMs - o.jitterMeanMs * Math.log(1 - r.next(device));
-    if (r.next(device) < o.lossPerWay) return REPLY_NONE;
+    this.outMs = this.outBaseMs[k] + this.queueMs(device, r);
+    this.backMs = this.backBaseMs[k] + this.queueMs(device, r);
+    if (r.next(device) < this.lossPerWay) return REPLY_NONE;
     const s = this.scenario;
     const atServerMs = nowMs + this.outMs;
     if (atServerMs >= s.outageFromMs && atServerMs < s.outageToMs) return REPLY_NONE;
@@ -171,7 +192,7 @@ export class FleetNetwork {
       if (s.rateLimit.limited === 'drop') return REPLY_NONE;
       kind = REPLY_RATE;
     }
-    if (r.next(device) < o.lossPerWay) return REPLY_NONE;
+    if (r.next(device) < this.lossPerWay) return REPLY_NONE;
     if (kind === REPLY_TIME) this.answered++;
     else if (kind === REPLY_RATE) this.kissesRate++;
     else {
@@ -185,12 +206,18 @@ export class FleetNetwork {
     return kind;
   }
 
+  /** One packet's wait in queues (ms): the usual jitter, and now and then a full buffer. */
+  private queueMs(device: number, r: StreamBank): number {
+    const o = this.options;
+    const waitMs = -o.jitterMeanMs * Math.log(1 - r.next(device));
+    return r.next(device) < o.spikeChance ? waitMs - o.spikeMeanMs * Math.log(1 - r.next(device)) : waitMs;
+  }
+
   /** A device asks DNS for a server's name: true if the lookup will succeed. */
   resolve(_device: number, nowMs: number): boolean {
     const second = Math.floor(nowMs / 1000);
     if (second >= 0 && second < this.seconds) {
-      if (this.dnsLogLength === this.dnsLog.length) this.dnsLog = grown(this.dnsLog);
-      this.dnsLog[this.dnsLogLength++] = second;
+      this.dns.add(second);
     }
     return !(nowMs >= this.scenario.dnsDownFromMs && nowMs < this.scenario.dnsDownToMs);
   }
