@@ -12,12 +12,18 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { allocateLoopback, assertLoopback, PROBE_SOURCE, releaseLoopback, udpPortBound } from './loopback';
+import { udpBound } from './netns';
 import { queryOnce } from './packet';
 import { makeTempDir, spawnSandboxed, waitFor, type ManagedProcess } from './process';
 
 export interface ChronydOptions {
   /** Used to derive a private loopback address when address is not given. */
   label?: string;
+  /**
+   * Run inside this network namespace (test/support/netns.ts), on its own loopback: the address defaults to
+   * 127.0.0.1 there, and readiness is checked from inside.
+   */
+  netns?: string;
   address?: string;
   /** Server port, 123 by default. ntpdig can only talk to 123. */
   port?: number;
@@ -116,8 +122,8 @@ export function chronydConfig(options: ChronydOptions & { address: string; port:
 }
 
 export async function startChronyd(options: ChronydOptions = {}): Promise<Chronyd> {
-  const allocated = options.address === undefined;
-  const address = options.address ?? allocateLoopback(options.label ?? 'chronyd');
+  const allocated = options.address === undefined && options.netns === undefined;
+  const address = options.address ?? (options.netns ? '127.0.0.1' : allocateLoopback(options.label ?? 'chronyd'));
   assertLoopback(address);
   const port = options.port ?? 123;
   const temp = makeTempDir('chronyd');
@@ -127,7 +133,8 @@ export async function startChronyd(options: ChronydOptions = {}): Promise<Chrony
   // -d: foreground, log to stderr. -x: never adjust the system clock. -4: no IPv6 sockets (which would otherwise
   // be bound to the wildcard address). -u root: stay root instead of switching to _chrony, which cannot read the
   // private temp dir and may not exist.
-  const daemon: ManagedProcess = spawnSandboxed('chronyd', ['-d', '-x', '-4', '-u', 'root', '-f', configPath], join(temp.dir, 'chronyd.log'));
+  const daemon: ManagedProcess = spawnSandboxed('chronyd', ['-d', '-x', '-4', '-u', 'root', '-f', configPath], join(temp.dir, 'chronyd.log'),
+    options.netns ? ['ip', 'netns', 'exec', options.netns] : []);
 
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -146,6 +153,9 @@ export async function startChronyd(options: ChronydOptions = {}): Promise<Chrony
     await waitFor(
       `chronyd on ${address}:${port}`,
       async () => {
+        if (options.netns) {
+          return (await udpBound(options.netns, address, port)) ? true : undefined;
+        }
         if (options.readyCheck === 'bound') {
           return (await udpPortBound(address, port)) ? true : undefined;
         }
