@@ -345,8 +345,12 @@ export class BoardRun {
     return this.exited;
   }
 
-  tail(lines = 40): string {
-    return this.output.slice(-lines).map((l) => `  | ${l.text}`).join('\n');
+  /** For failure messages: the uncaught errors first, then the last lines (Espruino's caret lines left out). */
+  tail(lines = 30): string {
+    const cut = (t: string): string => (t.length > 200 ? t.slice(0, 200) + '...' : t);
+    const recent = this.output.map((l) => l.text).filter((t) => !/^\s*\^$/.test(t)).slice(-lines);
+    const uncaught = this.uncaught().filter((t) => !recent.includes(t));
+    return [...uncaught.map((t) => `  ! ${cut(t)}`), ...recent.map((t) => `  | ${cut(t)}`)].join('\n');
   }
 }
 
@@ -413,7 +417,7 @@ export class EspruinoBoard {
     if (options.telnet) {
       args.push('--telnet');
     }
-    return this.start(args, `boot ${this.powerOns + 1}`);
+    return this.start(args, `power-on ${this.powerOns + 1}`);
   }
 
   private start(args: string[], what: string): BoardRun {
