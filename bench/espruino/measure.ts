@@ -34,13 +34,21 @@ export interface MemoryReadings {
   /** What the module uses on top of base, in variables. */
   afterRequire: number;
   afterStart: number;
-  /** Readings after the first sync: [seconds since the first sync, variables over base]. */
+  /** Readings after the first sync: [seconds since the first sync (half a second more, see OFF_GRID_MS), variables over base]. */
   series: [number, number][];
   /** The highest reading while the sampler ran, over base and without the sampler's own variables; null if not run. */
   peak: number | null;
   /** Syncs the module reported (Kisstime's sync events; 1 for a module that reports only its first). */
   reportedSyncs: number;
+  /** The interpreter's process.version. */
+  interpreter: string;
 }
+
+/**
+ * The readings are taken this far off the whole seconds after the first sync. A module that polls on a fixed grid
+ * from its first sync (sntp's setInterval) would otherwise be mid-sync at every reading where the two grids meet.
+ */
+const OFF_GRID_MS = 500;
 
 /**
  * The measuring script. Everything it uses is declared before the first reading (Espruino does not hoist), every
@@ -61,8 +69,9 @@ function point() {
   else if (${plan.peakForS} > 0) startPeak();
   else finish();
 }
-function firstSync() { if (t0) return; t0 = 1; setTimeout(point, ${plan.seriesEveryS * 1000}); }
+function firstSync() { if (t0) return; t0 = 1; setTimeout(point, ${plan.seriesEveryS * 1000 + OFF_GRID_MS}); }
 function sync() { syncs++; firstSync(); }
+out("version", process.version);
 u = used(); out("base", u);
 M = require(${JSON.stringify(m.name)});
 u = used(); out("required", u);
@@ -96,6 +105,7 @@ function parseReadings(module: string, run: BoardRun): MemoryReadings {
     }),
     peak: peak === null ? null : peak - base,
     reportedSyncs: one('syncs'),
+    interpreter: (values.get('version') ?? ['?'])[0],
   };
 }
 
