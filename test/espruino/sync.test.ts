@@ -62,6 +62,13 @@ kisstime.on("sync", function () { print("@clock " + getTime()); });
     const probe = await run.waitForLine(/^@probe /, 15000);
     await run.kill();
     expect(ahead.count()).toBe(1);
+    // The request went out as 48 binary bytes (a Uint8Array would have gone out as its text "35,0,0,..."): version 4,
+    // mode 3, every field zero but the random transmit nonce.
+    const request = ahead.requests[0].bytes;
+    expect(request.length).toBe(48);
+    expect(request[0]).toBe(0x23);
+    expect(request.subarray(1, 40).every((b) => b === 0)).toBe(true);
+    expect(request.subarray(40).some((b) => b !== 0)).toBe(true);
     expect(Math.abs((sync.info.measured as number) - AHEAD_S)).toBeLessThan(0.05);
     expect(Math.abs((sync.info.stepped as number) - AHEAD_S)).toBeLessThan(0.05);
     // The probe was due 4 s after boot and the step came before that: it fired about 4 + 5 s after boot.

@@ -1,12 +1,8 @@
-// The built bundles stay inside what Espruino runs, and within the size budget.
+// The built bundles stay inside what Espruino runs (the size budget is held in test/espruino/budget.test.ts).
 
 import { describe, expect, it } from 'vitest';
 import { checkEspruinoSubset } from '../../firmware/tools/subset';
 import { firmware } from './firmware-fixture';
-
-/** The issue's budget for the minified bundle, and Espruino's own (impolite) sntp module for comparison. */
-const ISSUE_BUDGET_BYTES = 8192;
-const ESPRUINO_SNTP_BYTES = 4084;
 
 describe('firmware bundle', () => {
   it('uses only the syntax and built-ins Espruino has', async () => {
@@ -15,13 +11,6 @@ describe('firmware bundle', () => {
     expect(checkEspruinoSubset(fw.minified)).toEqual([]);
     expect(fw.minified).toMatch(/exports\.start=/);
     expect(fw.minified).not.toMatch(/\bexport\b\s*\{/);
-  });
-
-  it('size: reported against the budget', async () => {
-    const fw = await firmware();
-    console.log(`kisstime.js ${fw.readableBytes} bytes; kisstime.min.js ${fw.minifiedBytes} bytes `
-      + `(issue budget ${ISSUE_BUDGET_BYTES}, Espruino sntp ${ESPRUINO_SNTP_BYTES})`);
-    expect(fw.minifiedBytes).toBeLessThanOrEqual(ISSUE_BUDGET_BYTES);
   });
 
   it('the check catches each trap it claims to catch', () => {
