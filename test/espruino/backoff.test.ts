@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { observeScript } from '../support/espruino';
 import { silent, startKisser, type Kisser } from '../support/kisser';
 import { allocateLoopback, releaseLoopback } from '../support/loopback';
-import { flashedBoard, gapsS, JITTER, lanConfig, MIN_INTERVAL_S, removeBoards, STARTUP_MAX_S } from './boards';
+import { flashedBoard, gapsS, JITTER, lanConfig, MIN_INTERVAL_S, prepare, removeBoards, STARTUP_MAX_S } from './boards';
 
 const MAX_INTERVAL_S = 4 * MIN_INTERVAL_S;
 const TIMEOUT_S = 1;
@@ -14,6 +14,7 @@ describe('a silent server on the real interpreter', () => {
   let server: Kisser;
 
   beforeAll(async () => {
+    await prepare();
     address = allocateLoopback('espruino-backoff');
     server = await startKisser(address, 0, silent);
   });

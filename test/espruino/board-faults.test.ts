@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { observeScript, type BoardRun, type StorageFile } from '../support/espruino';
 import { answerWithTime, startKisser, type Kisser } from '../support/kisser';
 import { allocateLoopback, releaseLoopback } from '../support/loopback';
-import { flashedBoard, gapsS, JITTER, lanConfig, MIN_INTERVAL_S, removeBoards, STARTUP_MAX_S, STARTUP_MIN_S, type FlashOptions } from './boards';
+import { flashedBoard, type FlashOptions, gapsS, JITTER, lanConfig, MIN_INTERVAL_S, prepare, removeBoards, STARTUP_MAX_S, STARTUP_MIN_S } from './boards';
 
 /** How long a polite start may take: the startup delay, and at most one minimum interval more for caution. */
 const START_DEADLINE_MS = (STARTUP_MAX_S + MIN_INTERVAL_S * (1 + JITTER) + 5) * 1000;
@@ -109,6 +109,7 @@ describe('board faults on the real interpreter', () => {
   let address: string;
   const kissers: Kisser[] = [];
 
+  beforeAll(prepare, 120000);
   beforeAll(() => {
     address = allocateLoopback('espruino-board-faults');
   });

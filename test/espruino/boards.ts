@@ -2,7 +2,7 @@
 // smallest a LAN server allows), boards flashed the way firmware:upload flashes them, and their cleanup.
 
 import { firmware } from '../support/firmware-build';
-import { EspruinoBoard, uploadLayout, type BoardOptions, type StorageFile } from '../support/espruino';
+import { EspruinoBoard, espruinoPath, uploadLayout, type BoardOptions, type StorageFile } from '../support/espruino';
 
 /** Every test's timings hang on these: the smallest intervals Kisstime allows, for a server the operator runs. */
 export const MIN_INTERVAL_S = 16;
@@ -23,6 +23,15 @@ export function lanConfig(address: string, port: number, overrides: Record<strin
     timeout: 1,
     ...overrides,
   };
+}
+
+/**
+ * For each file's beforeAll: fails at once, saying where it looked, if the interpreter is missing, and builds the
+ * bundle before any test's clock starts.
+ */
+export async function prepare(): Promise<void> {
+  espruinoPath();
+  await firmware();
 }
 
 /** The boards a test file made, removed (interpreters killed by pid, scratch directories deleted) by removeBoards(). */

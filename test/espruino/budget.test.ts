@@ -7,6 +7,7 @@ import { measureModule, type MemoryReadings } from '../../bench/espruino/measure
 import { kisstimeModule, SYNC_EVERY_S } from '../../bench/espruino/modules';
 import { startChronyd, type Chronyd } from '../support/chronyd';
 import { firmware } from '../support/firmware-build';
+import { prepare } from './boards';
 
 const RUNNING_BUDGET_VARS = 400;
 const FLASH_BUDGET_BYTES = 10240;
@@ -19,6 +20,7 @@ describe('RAM and flash budgets on the real interpreter', () => {
   let readings: Promise<MemoryReadings>;
 
   beforeAll(async () => {
+    await prepare();
     chronyd = await startChronyd({ label: 'espruino-budget', commandSocket: true });
     const fw = await firmware();
     // One measurement serves both RAM tests; it runs while the flash test runs.

@@ -16,7 +16,7 @@ import { projectRoot, uploadLayout, type BoardRun } from '../support/espruino';
 import { PROBE_SOURCE } from '../support/loopback';
 import { createNetns, tcpListening, type NetworkNamespace } from '../support/netns';
 import { waitFor } from '../support/process';
-import { freshBoard, lanConfig, removeBoards, STARTUP_MAX_S } from './boards';
+import { freshBoard, lanConfig, prepare, removeBoards, STARTUP_MAX_S } from './boards';
 
 /** Faster Storage writes over a reliable link, as the stand-in fleet test used. */
 const FAST = ['--espruino-config', 'STORAGE_UPLOAD_METHOD=1', '--espruino-config', 'SERIAL_THROTTLE_SEND=2'];
@@ -56,6 +56,7 @@ describe('fleet:upload to real interpreter boards', () => {
   const chronyds: Chronyd[] = [];
 
   beforeAll(async () => {
+    await prepare();
     // fleet.js uploads firmware/dist, so this test writes it (the other tests build in memory).
     fw = await build();
     dir = mkdtempSync(join(tmpdir(), 'kisstime-fleet-'));

@@ -2,16 +2,18 @@
 // flash. Silence is shown the strongest way the interpreter allows: it exits by itself, which it does only when no
 // timer, watch or socket is left, so nothing is left that could ever send.
 
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { observeScript } from '../support/espruino';
 import { makeKiss, startKisser, type Kisser } from '../support/kisser';
 import { allocateLoopback, releaseLoopback } from '../support/loopback';
-import { flashedBoard, lanConfig, removeBoards, STARTUP_MAX_S } from './boards';
+import { flashedBoard, lanConfig, prepare, removeBoards, STARTUP_MAX_S } from './boards';
 
 /** Prints the state file as the board found it at power-on. */
 const PRINT_STATE = 'print("@state " + JSON.stringify(require("Storage").read("kisstime.state")));\n';
 
 describe('DENY and RSTR on the real interpreter', () => {
+  beforeAll(prepare, 120000);
+
   const kissers: Kisser[] = [];
   const addresses: string[] = [];
 
@@ -47,6 +49,6 @@ describe('DENY and RSTR on the real interpreter', () => {
       expect(saved?.text).toContain(code);
       expect(saved?.text).toContain(address);
       expect([...first.uncaught(), ...second.uncaught()]).toEqual([]);
-    });
+    }, 60000);
   }
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { observeScript } from '../support/espruino';
 import { makeKiss, startKisser, type Kisser } from '../support/kisser';
 import { allocateLoopback, releaseLoopback } from '../support/loopback';
-import { flashedBoard, gapsS, JITTER, lanConfig, MIN_INTERVAL_S, removeBoards, STARTUP_MAX_S } from './boards';
+import { flashedBoard, gapsS, JITTER, lanConfig, MIN_INTERVAL_S, prepare, removeBoards, STARTUP_MAX_S } from './boards';
 
 const MAX_INTERVAL_S = 4 * MIN_INTERVAL_S;
 
@@ -13,6 +13,7 @@ describe('RATE on the real interpreter', () => {
   let server: Kisser;
 
   beforeAll(async () => {
+    await prepare();
     address = allocateLoopback('espruino-rate');
     server = await startKisser(address, 0, (request) => (request.packet ? { bytes: makeKiss(request, 'RATE') } : null));
   });

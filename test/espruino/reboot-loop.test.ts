@@ -2,11 +2,11 @@
 // 16 s minimum interval. Every boot keeps the startup delay, and no reboot resets the minimum interval, the backoff
 // or a hold: the board must not send on each boot.
 
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { observeScript, type BoardRun, type EspruinoBoard } from '../support/espruino';
 import { answerWithTime, makeKiss, silent, startKisser, type Kisser, type KisserHandler, type KisserRequest } from '../support/kisser';
 import { allocateLoopback, releaseLoopback } from '../support/loopback';
-import { flashedBoard, gapsS, lanConfig, MIN_INTERVAL_S, removeBoards, STARTUP_MIN_S } from './boards';
+import { flashedBoard, gapsS, lanConfig, MIN_INTERVAL_S, prepare, removeBoards, STARTUP_MIN_S } from './boards';
 
 const BOOTS = 20;
 const UP_MS = 2500;
@@ -33,6 +33,8 @@ function sinceBootS(requests: KisserRequest[], runs: BoardRun[]): number[] {
 }
 
 describe('a reboot loop on the real interpreter', () => {
+  beforeAll(prepare, 120000);
+
   const kissers: Kisser[] = [];
   const addresses: string[] = [];
 

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { answerWithTime, startKisser, type Kisser } from '../support/kisser';
 import { allocateLoopback, releaseLoopback } from '../support/loopback';
-import { flashedBoard, lanConfig, removeBoards, STARTUP_MAX_S } from './boards';
+import { flashedBoard, lanConfig, prepare, removeBoards, STARTUP_MAX_S } from './boards';
 
 /**
  * Starts Kisstime from the module in Storage (config from kisstime.cfg) twice, and reads process.memory().usage
@@ -48,6 +48,7 @@ describe('stop() on the real interpreter', () => {
   let firstOnly: Kisser;
 
   beforeAll(async () => {
+    await prepare();
     address = allocateLoopback('espruino-stop');
     answering = await startKisser(address, 0, answerWithTime);
     firstOnly = await startKisser(address, 0, (request) => (request.seq === 1 ? answerWithTime(request) : null));
@@ -69,7 +70,7 @@ describe('stop() on the real interpreter', () => {
     expect(after2).toBeLessThanOrEqual(before2);
     expect(answering.count()).toBe(2);
     expect(run.uncaught()).toEqual([]);
-  }, 30000);
+  }, 60000);
 
   it.concurrent('with a request in flight: the socket is closed, the interpreter exits by itself, memory is back', async ({ expect }) => {
     const board = await flashedBoard('stop-in-flight', lanConfig(address, firstOnly.port, { timeout: 5 }), { withoutBoot0: true });
@@ -84,5 +85,5 @@ describe('stop() on the real interpreter', () => {
     expect(after2).toBeLessThanOrEqual(before2);
     expect(firstOnly.count()).toBe(2);
     expect(run.uncaught()).toEqual([]);
-  }, 30000);
+  }, 60000);
 });

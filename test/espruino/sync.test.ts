@@ -6,7 +6,7 @@ import { startChronyd, type Chronyd } from '../support/chronyd';
 import { observeScript } from '../support/espruino';
 import { makeReply, startKisser, type Kisser } from '../support/kisser';
 import { allocateLoopback, PROBE_SOURCE, releaseLoopback } from '../support/loopback';
-import { flashedBoard, lanConfig, removeBoards, STARTUP_MAX_S } from './boards';
+import { flashedBoard, lanConfig, prepare, removeBoards, STARTUP_MAX_S } from './boards';
 
 describe('sync on the real interpreter', () => {
   let chronyd: Chronyd;
@@ -15,6 +15,7 @@ describe('sync on the real interpreter', () => {
   const AHEAD_S = 5;
 
   beforeAll(async () => {
+    await prepare();
     chronyd = await startChronyd({ label: 'espruino-sync', commandSocket: true });
     kisserAddress = allocateLoopback('espruino-sync-ahead');
     ahead = await startKisser(kisserAddress, 0, (request) => (request.packet ? { bytes: makeReply(request, { offsetSeconds: AHEAD_S }) } : null));
@@ -43,7 +44,7 @@ describe('sync on the real interpreter', () => {
     const clients = (await chronyd.clients()).filter((c) => c.address !== PROBE_SOURCE);
     expect(clients).toEqual([expect.objectContaining({ address: '127.0.0.1', ntpPackets: 1 })]);
     expect(run.uncaught()).toEqual([]);
-  });
+  }, 60000);
 
   // The Linux build's setTime does not move getTime(): it shifts every pending timer by the step instead (a step of
   // +5 s makes a timer due in 4 s fire in 9 s). So the step shows in the sync event and in a timer that was
@@ -78,5 +79,5 @@ kisstime.on("sync", function () { print("@clock " + getTime()); });
     const boardClockS = Number(clock.text.slice('@clock '.length));
     expect(Math.abs(boardClockS - (performance.timeOrigin + clock.atMs) / 1000)).toBeLessThan(0.5);
     expect(run.uncaught()).toEqual([]);
-  });
+  }, 60000);
 });

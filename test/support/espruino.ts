@@ -4,8 +4,8 @@
 //
 // Facts this relies on (../shared/espruino/README.md, and checked by the tests under test/espruino):
 // - stdin must stay an open pipe: at end-of-file the interpreter spins and reports FIFO_FULL;
-// - it exits by itself once no timer, watch or socket is left, and ignores SIGTERM/SIGINT/SIGHUP, so it is ended
-//   with SIGKILL, by pid;
+// - it exits by itself once no timer, watch or socket is left; otherwise it is ended with SIGKILL, by pid (at its bare
+//   prompt, run without a script, it ignores SIGTERM, SIGINT and SIGHUP; with a script, SIGTERM does end it);
 // - at start it runs the boot code in Storage (.boot0, .boot1, ...) and then the script file it was given;
 // - what is typed on stdin is read by its REPL, also while a script file runs; a line starting with \x10 is not echoed;
 // - --telnet opens the REPL on TCP 2323 (fixed), and the console moves to a telnet client while one is connected;
@@ -34,8 +34,7 @@ export function projectRoot(): string {
 }
 
 /** ../shared/espruino/espruino from the project root, or an Error that says where it was looked for. */
-export function espruinoPath(): string {
-  const root = projectRoot();
+export function espruinoPath(root = projectRoot()): string {
   const path = resolve(root, '..', 'shared', 'espruino', 'espruino');
   try {
     accessSync(path, constants.X_OK);
