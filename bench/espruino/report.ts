@@ -7,15 +7,16 @@ function at(m: ModuleResult, s: number): number | undefined {
   return point ? point[1] : undefined;
 }
 
-/** Growth after the running reading, and from when on the readings stay where they end. */
+/** From the running reading on: the change to the last reading, the range, and from when the readings stay at the last. */
 function flatness(m: ModuleResult, fromS: number): string {
-  const after = m.readings.series.filter(([t]) => t >= fromS);
+  const after = m.readings.series.filter(([t]) => t >= fromS).map(([t, v]) => [t, v]);
   if (after.length < 2) return '-';
-  const last = after[after.length - 1][1];
-  const growth = Math.max(...after.map(([, v]) => v)) - after[0][1];
+  const values = after.map(([, v]) => v);
+  const last = values[values.length - 1];
   let since = after[after.length - 1][0];
   for (let i = after.length - 1; i >= 0 && after[i][1] === last; i--) since = after[i][0];
-  return growth <= 0 ? '**flat**' : '+' + growth + ', level from ' + since + ' s';
+  const change = last - values[0];
+  return (change > 0 ? '+' : '') + change + ' (' + Math.min(...values) + '-' + Math.max(...values) + '), at ' + last + ' from ' + since + ' s on';
 }
 
 function duration(s: number): string {
@@ -31,7 +32,7 @@ export function espruinoMarkdown(r: EspruinoBenchResult): string {
     'interpreter and `require`d from there by the next run in the same directory, as a board loads it (function bodies stay in flash). Figures are variables in use ' +
     '(`process.memory().usage`, after a garbage collection) **over the level before `require`**; a variable is 27 bytes on this 64-bit build and 12-14 bytes on boards ' +
     '(an ESP8266 has about 1,600-1,700 in all).', '');
-  md.push('| module | minified bytes | after require | after start | running (60 s after first sync) | peak during a sync | after ' + Math.round(lastS / 60) + ' min | growth after 60 s | requests |',
+  md.push('| module | minified bytes | after require | after start | running (60 s after first sync) | peak during a sync | after ' + duration(lastS) + ' | change after 60 s (range), level | requests |',
     '|---|---:|---:|---:|---:|---:|---:|---|---:|');
   for (const m of r.modules) {
     md.push('| ' + m.label + ' | ' + m.minifiedBytes + ' | ' + m.readings.afterRequire + ' | ' + m.readings.afterStart + ' | **' + at(m, 60) + '** | ' +
