@@ -334,7 +334,8 @@ export class BoardRun {
 
   /** Ends the interpreter with SIGKILL, by pid (it ignores SIGTERM), and waits until it is gone. */
   async kill(): Promise<ExitInfo> {
-    if (!this.done) {
+    // A pid of -1 (the spawn failed) must never reach kill(): it would signal every process.
+    if (!this.done && this.pid > 0) {
       try {
         process.kill(this.pid, 'SIGKILL');
       } catch {
