@@ -1,11 +1,13 @@
 // npm run bench: regenerates bench/RESULTS.md (and the plots under bench/fleet/plots) from fresh runs.
-// `node dist/bench/index.js fleet` or `accuracy` reruns one half and keeps the other half's last results.
+// `node dist/bench/index.js fleet`, `accuracy` or `espruino` reruns one part and keeps the other parts' last results.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, sep } from 'node:path';
 import { measureAccuracy } from './accuracy/measure';
 import { accuracyMarkdown } from './accuracy/report';
+import { espruinoMarkdown } from './espruino/report';
+import { PLAN as ESPRUINO_PLAN, QUICK_PLAN as ESPRUINO_QUICK_PLAN, runEspruinoBench } from './espruino/run';
 import { FleetBenchPlan, FULL_PLAN, runFleetBench } from './fleet/report';
 
 const QUICK_PLAN: FleetBenchPlan = {
@@ -30,8 +32,8 @@ function readPart(file: string): Part | null {
 async function main(args: string[]): Promise<number> {
   const which = args.find((a) => !a.startsWith('--')) ?? 'all';
   const quick = args.indexOf('--quick') >= 0;
-  if (['all', 'fleet', 'accuracy'].indexOf(which) < 0) {
-    process.stderr.write('usage: node dist/bench/index.js [all|fleet|accuracy] [--quick]\n');
+  if (['all', 'fleet', 'accuracy', 'espruino'].indexOf(which) < 0) {
+    process.stderr.write('usage: node dist/bench/index.js [all|fleet|accuracy|espruino] [--quick]\n');
     return 2;
   }
   const dir = benchDir();
@@ -42,19 +44,25 @@ async function main(args: string[]): Promise<number> {
   const load = loadavg()[0];
   const fleetFile = join(dir, 'fleet', 'results.json');
   const accuracyFile = join(dir, 'accuracy', 'results.json');
+  const espruinoFile = join(dir, 'espruino', 'results.json');
   // Accuracy first: after the fleet runs this process holds large results, and its garbage collection pauses
   // would land between T1 and T4 of the clients measured here.
-  if (which !== 'fleet') {
+  if (which === 'all' || which === 'accuracy') {
     log('accuracy: loopback server, Kisstime vs npm sntp vs ntpdig');
     const r = await measureAccuracy(quick ? 10 : 60, 0.123456789);
     writeFileSync(accuracyFile, JSON.stringify({ markdown: accuracyMarkdown(r), json: r, generatedAt: new Date().toISOString() }, null, 1) + '\n');
   }
-  if (which !== 'accuracy') {
+  if (which === 'all' || which === 'espruino') {
+    const r = await runEspruinoBench(quick ? ESPRUINO_QUICK_PLAN : ESPRUINO_PLAN, log);
+    writeFileSync(espruinoFile, JSON.stringify({ markdown: espruinoMarkdown(r), json: r, generatedAt: new Date().toISOString() }, null, 1) + '\n');
+  }
+  if (which === 'all' || which === 'fleet') {
     const r = await runFleetBench(quick ? QUICK_PLAN : FULL_PLAN, join(dir, 'fleet'), log);
     writeFileSync(fleetFile, JSON.stringify({ markdown: r.markdown, json: r.json, generatedAt: new Date().toISOString() }, null, 1) + '\n');
   }
   const fleet = readPart(fleetFile);
   const accuracy = readPart(accuracyFile);
+  const espruino = readPart(espruinoFile);
   const md = [
     '# Kisstime benchmark results',
     '',
@@ -64,6 +72,7 @@ async function main(args: string[]): Promise<number> {
     '',
     fleet ? fleet.markdown + '\n_Fleet results generated ' + fleet.generatedAt + '._\n' : '_No fleet results yet: run `npm run bench:fleet`._\n',
     accuracy ? accuracy.markdown + '\n_Accuracy results generated ' + accuracy.generatedAt + '._\n' : '_No accuracy results yet: run `npm run bench:accuracy`._\n',
+    espruino ? espruino.markdown + '\n_Espruino results generated ' + espruino.generatedAt + '._\n' : '_No Espruino results yet: run `npm run bench:espruino`._\n',
   ];
   writeFileSync(join(dir, 'RESULTS.md'), md.join('\n'));
   log('wrote ' + join(dir, 'RESULTS.md') + ' in ' + ((Date.now() - started) / 1000).toFixed(1) + ' s');

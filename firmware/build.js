@@ -298,6 +298,16 @@ async function build(options = {}) {
   return result;
 }
 
+/**
+ * Any other Espruino module (such as the sntp module the espruino bench compares with) minified the way the bundle
+ * is, for a fair byte count: esbuild's minifier with the same target and the same unsupported features, property
+ * names kept (they are the module's own business), then the same UglifyJS pass.
+ */
+async function minifyModule(code) {
+  const minified = await esbuild.transform(code, { target: 'es2015', supported: UNSUPPORTED, charset: 'ascii', legalComments: 'none', minify: true });
+  return squeeze(minified.code);
+}
+
 if (require.main === module) {
   build().then((r) => {
     r.modules.forEach((m) => console.log(`firmware/dist/${m.name}.min.js  ${m.minifiedBytes} bytes (readable ${m.readableBytes})`));
@@ -308,4 +318,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { build, checkEspruinoSubset, toEspruinoModule, mangleableNames, inlineNumbers };
+module.exports = { build, checkEspruinoSubset, toEspruinoModule, mangleableNames, inlineNumbers, minifyModule };

@@ -4,6 +4,7 @@
 // none of these is needed again.
 
 import { Scheduler } from '../../src/core/decisions';
+import { RestoreNote } from '../../src/core/state';
 import { forgetOffsets } from '../../src/core/clock-model';
 import { createScheduler } from '../../src/core/scheduler';
 import { boardConfig, BoardConfig, FirmwareConfig } from './board-config';
@@ -14,6 +15,14 @@ declare function getTime(): number;
 declare function getSerial(): string;
 
 export const STATE_FILE = 'kisstime.state';
+/** What became of the saved state, on the console: a board's owner reads it at boot. */
+const RESTORED: { [note in RestoreNote]: string } = {
+  'none': 'no saved state',
+  'restored': 'saved state restored',
+  'migrated': 'saved state migrated from an older schema',
+  'corrupt': 'saved state corrupt: starting afresh, politely',
+  'unknown-schema': 'saved state of an unknown schema: starting afresh, politely',
+};
 /** 2020-09-13: a clock that reads earlier was never set, or lost its time. */
 const CLOCK_SET_AFTER_S = 1600000000;
 const CONFIG_FILE = 'kisstime.cfg';
@@ -72,11 +81,14 @@ export function prepare(input: FirmwareConfig | undefined, canResolve: boolean):
   // ^ truncates the milliseconds to an integer; % keeps them in range for Espruino's conversion.
   E.srand(E.CRC32(getSerial()) ^ getTime() * 1000 % 2147483647 ^ E.hwRand());
   // The saved record, or the text of a file that is not JSON (which the core calls corrupt).
+  const text = storage.read(STATE_FILE);
   const saved = storage.readJSON(STATE_FILE, true);
-  const s = createScheduler(config.client, Math.random, saved === undefined ? storage.read(STATE_FILE) : saved, getTime() * 1000, 0);
+  const s = createScheduler(config.client, Math.random, saved === undefined ? text : saved, getTime() * 1000, 0);
   // A board without a battery-backed clock starts at 1970 after a power cut: the saved offsets no longer apply, the
   // drift does.
   if (getTime() < CLOCK_SET_AFTER_S) forgetOffsets(s.state.m);
-  console.log('kisstime: ' + (s.restored === 'none' ? 'no saved state' : 'saved state ' + s.restored));
+  // A file that holds null is no saved state to the core, but it is not what Kisstime writes.
+  const note = s.restored === 'none' && text !== undefined ? 'corrupt' : s.restored;
+  console.log('kisstime: ' + RESTORED[note]);
   return { s: s, stepAboveS: config.stepAboveS };
 }

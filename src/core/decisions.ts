@@ -27,7 +27,7 @@ export type DeferReason = 'not-started' | 'startup-delay' | 'floor' | 'min-inter
  */
 export type FailCause = 'timeout' | 'send-error' | 'kiss' | 'unusable' | 'dns-error';
 
-export type PersistReason = 'first-send' | 'hold' | 'rate' | 'backoff' | 'interval' | 'sample' | 'uptime';
+export type PersistReason = 'send' | 'hold' | 'rate' | 'backoff' | 'step' | 'uptime';
 
 export type Phase = 'idle' | 'waiting' | 'resolving' | 'in-flight' | 'stopped';
 
@@ -84,8 +84,6 @@ export interface RunState {
   startup: number;
   /** When to save again to credit uptime while a restored wait runs (NEVER when not needed). */
   credit: number;
-  /** When a sample last caused a save. */
-  saved: number;
   /** The event being handled: its time, and the decisions it has led to so far. */
   now: number;
   out: Decision[];

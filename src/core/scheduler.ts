@@ -35,12 +35,9 @@ export function createScheduler(config: ClientConfig, random: () => number, save
   const now = Math.round(nowMs);
   const restored = restoreState(saved, config, now, elapsedMs || 0);
   const last = lastSentMs(restored.state);
-  // A request may have gone out after the last save (only the first of each boot is saved at once, to spare the
-  // flash): whenever anything was ever sent, the 15 s floor runs from the restart itself (found by the property
-  // test of politeness under reboots).
   const run: RunState = {
-    phase: 'idle', si: 0, ai: 0, next: NEVER, due: NEVER, pending: null, to: null, last: last > NEVER ? Math.max(last, now) : last, sent: 0,
-    startup: NEVER, credit: NEVER, saved: NEVER, now: 0, out: [],
+    phase: 'idle', si: 0, ai: 0, next: NEVER, due: NEVER, pending: null, to: null, last: last, sent: 0, startup: NEVER, credit: NEVER, now: 0,
+    out: [],
   };
   return { config: config, random: random, state: restored.state, run: run, restored: restored.note };
 }
@@ -127,6 +124,14 @@ function onDns(s: Scheduler, addresses: string[], ttlS: number): void {
   r.phase = 'waiting';
 }
 
+/**
+ * How often uptime is credited while a restored wait runs: every few minutes, or twice per minimum interval when
+ * that is shorter, so that a board rebooting faster than its minimum interval is still credited on each boot.
+ */
+function creditEveryMs(c: ClientConfig): number {
+  return Math.min(UPTIME_CREDIT_S, c.minIntervalS / 2) * 1000;
+}
+
 function onStart(s: Scheduler): void {
   const c = s.config;
   const r = s.run;
@@ -160,7 +165,7 @@ function onStart(s: Scheduler): void {
   // fleet would come back in one second (found by the fleet simulator).
   const waitEnd = bestEnd < Infinity ? bestEnd : now;
   r.next = waitEnd + startupMs;
-  if (waitEnd > now) r.credit = now + UPTIME_CREDIT_S * 1000;
+  if (waitEnd > now) r.credit = now + creditEveryMs(c);
   stopIfHopeless(s);
 }
 
@@ -181,17 +186,14 @@ function onSample(s: Scheduler, ip: AddressState, sample: Sample): void {
   const outcome = addSample(m, now, sample.offsetS, sample.delayS, sample.rootDistanceS);
   const floorS = Math.max(c.minIntervalS, ip.rf);
   const needS = outcome === 'outlier' ? 0 : longestIntervalS(m, c.accuracyS, now);
-  const oldInterval = ip.iv;
   ip.iv = Math.min(c.maxIntervalS, Math.max(floorS, Math.floor(needS)));
   const nextAtMs = waitJittered(s, ip.iv);
   r.out.push({
     type: 'sample', sample: sample, outcome: outcome, clockOffsetS: offsetAt(m, now) as number, driftPpm: driftPpm(m) as number,
     maxErrorS: errorBoundAt(m, now) as number, intervalS: ip.iv, nextAtMs: nextAtMs, accuracyMet: needS >= floorS,
   });
-  if (ip.iv !== oldInterval || outcome === 'step' || now - r.saved >= ip.iv * 1000) {
-    r.saved = now;
-    persist(s, 'sample');
-  }
+  // The model and the interval are saved with the next request, or now when the model had to start again.
+  if (outcome === 'step') persist(s, 'step');
 }
 
 function onReply(s: Scheduler, event: Extract<SchedulerEvent, { type: 'reply' }>): void {
@@ -294,8 +296,9 @@ function send(s: Scheduler, ip: AddressState): void {
   r.last = ip.sent = now;
   r.credit = NEVER;
   r.out.push({ type: 'send', requestId: id, host: server.h, address: ip.a, port: server.p, bytes: encodeRequest(nonce), timeoutAtMs: r.due });
-  // One write per boot is enough to keep a reboot loop to the floor even before any reply is saved.
-  if (id === 1) persist(s, 'first-send');
+  // Every request is saved as it goes out: a device that restarts before it saves again must still know it sent,
+  // or its next request could follow within 15 s (found by the property test of politeness under reboots).
+  persist(s, 'send');
 }
 
 function pollIfDue(s: Scheduler): void {
@@ -349,7 +352,7 @@ function finish(s: Scheduler): Decision[] {
   pollIfDue(s);
   if (r.credit > NEVER && now >= r.credit && r.phase === 'waiting') {
     // Still inside a restored wait: save, so that a reboot now does not start this wait afresh.
-    r.credit = now < r.next ? now + UPTIME_CREDIT_S * 1000 : NEVER;
+    r.credit = now < r.next ? now + creditEveryMs(s.config) : NEVER;
     persist(s, 'uptime');
   }
   const out = r.out;

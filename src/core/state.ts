@@ -152,11 +152,11 @@ function fromSchema2(r: Fields): Fields {
   const f = r.f;
   const w = r.w;
   const ago = (z: unknown): unknown => (z === -1 ? NEVER : (isInt(z, 0, MAX_S) ? -z * 1000 : z));
-  const slots = Array.isArray(r.slots) ? r.slots : [];
+  const slots = r.slots;
   return {
-    // A head out of range makes the whole record corrupt, as it did in schema 2.
+    // A head out of range, or slots that are no list, make the whole record corrupt, as they did in schema 2.
     v: SCHEMA_VERSION, t: isInt(f, 0, 1000000) && isInt(w, 0, MAX_S) && isInt(r.z, -1, MAX_S) ? 0 : NaN, hold: r.holds,
-    srv: slots.map((x: unknown) => {
+    srv: !Array.isArray(slots) ? slots : slots.map((x: unknown) => {
       const e = fieldsOf(x);
       return {
         h: e.h, p: e.p, ttl: NEVER, dnsa: NEVER, dnse: NEVER, bad: 0,

@@ -3,18 +3,13 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, type BuildResult } from '../../firmware/build';
+import { firmware } from '../support/firmware-build';
 import { EspruinoBoard, flash, type BoardOptions } from './espruino-board';
 import { FlashStorage } from './flash-storage';
 
 export const BOOT0 = readFileSync(join(__dirname, '..', '..', 'firmware', 'boot0.js'), 'utf8');
 
-let built: Promise<BuildResult> | null = null;
-
-export function firmware(): Promise<BuildResult> {
-  if (!built) built = build({ write: false });
-  return built;
-}
+export { firmware };
 
 export interface Handle {
   on(event: string, fn: (info: Record<string, unknown>) => void): Handle;

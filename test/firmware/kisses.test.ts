@@ -1,5 +1,6 @@
-// Politeness of the built bundle over virtual days: a silent server, a DENY (also across a reboot) and RATE kisses,
-// with the request counts printed for the closing note.
+// Politeness of the built bundle over virtual days, which the real interpreter cannot run: an answering server,
+// a silent one and RATE kisses towards the 36 h maximum, and flash writes per day, with the request counts printed
+// for the closing note. DENY and RSTR are shown on the real interpreter (test/espruino/holds.test.ts).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocateLoopback, releaseLoopback } from '../support/loopback';
@@ -62,24 +63,6 @@ describe('firmware politeness over a virtual day', () => {
     expect(b.sent.length).toBeLessThanOrEqual(8);
     expect(events.error.every((e) => e.cause === 'timeout')).toBe(true);
     expect(b.openSockets()).toBe(0);
-  });
-
-  it('DENY: one request, then silence, also after a reboot', async () => {
-    behaviour = 'DENY';
-    const b = await freshBoard('kiss-deny');
-    const { events } = bootAndListen(b);
-    await b.run(DAY_MS);
-    counts.deny = b.sent.length;
-    expect(b.sent.length).toBe(1);
-    expect(events.kiss.map((k) => k.code)).toEqual(['DENY']);
-    expect(events.error.some((e) => e.cause === 'stopped')).toBe(true);
-    // Power cut: the hold was persisted, so the new interpreter never asks again.
-    const after = bootAndListen(b);
-    await b.run(DAY_MS);
-    counts.denyAfterReboot = b.sent.length - 1;
-    expect(b.sent.length).toBe(1);
-    expect(after.events.error.some((e) => e.cause === 'stopped')).toBe(true);
-    expect(b.storage.readJSON('kisstime.state')).toMatchObject({ hold: [{ c: 'DENY' }] });
   });
 
   it('RATE: every kiss at least doubles the interval, and the slowdown survives a reboot', async () => {

@@ -8,15 +8,22 @@
 // - a source over its `ratelimit` gets no reply either (no RATE kiss); on average one excess request in 2^leak is
 //   still answered normally, so assertions about rate limiting must allow a few replies through.
 
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { allocateLoopback, assertLoopback, PROBE_SOURCE, releaseLoopback, udpPortBound } from './loopback';
+import { udpBound } from './netns';
 import { queryOnce } from './packet';
 import { makeTempDir, spawnSandboxed, waitFor, type ManagedProcess } from './process';
 
 export interface ChronydOptions {
   /** Used to derive a private loopback address when address is not given. */
   label?: string;
+  /**
+   * Run inside this network namespace (test/support/netns.ts), on its own loopback: the address defaults to
+   * 127.0.0.1 there, and readiness is checked from inside.
+   */
+  netns?: string;
   address?: string;
   /** Server port, 123 by default. ntpdig can only talk to 123. */
   port?: number;
@@ -43,6 +50,20 @@ export interface ChronydOptions {
    */
   readyCheck?: 'reply' | 'bound';
   readyTimeoutMs?: number;
+  /**
+   * Open chronyd's command socket (a Unix socket in its private directory, never the UDP command port), so that
+   * clients() can ask it what it received.
+   */
+  commandSocket?: boolean;
+}
+
+/** What chronyd counted from one client address (`chronyc clients`). */
+export interface ChronydClient {
+  address: string;
+  /** NTP packets received from that address. */
+  ntpPackets: number;
+  /** NTP packets from it that were dropped (rate limiting). */
+  ntpDropped: number;
 }
 
 export interface Chronyd {
@@ -54,6 +75,8 @@ export interface Chronyd {
   pid: number;
   /** chronyd's log output so far. */
   log(): string;
+  /** What chronyd received, per client address (needs commandSocket). */
+  clients(): Promise<ChronydClient[]>;
   /** Stops chronyd, waits for it to exit, frees the address and removes the directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -89,18 +112,18 @@ export function chronydConfig(options: ChronydOptions & { address: string; port:
     `pidfile ${join(options.dir, 'chronyd.pid')}`,
     `driftfile ${join(options.dir, 'chrony.drift')}`,
     `logdir ${options.dir}`,
-    // No chronyc access: cmdport 0 closes the UDP command port, "/" disables the Unix socket, whose default path
-    // (/run/chrony/chronyd.sock) would be shared by every instance.
+    // No chronyc access over UDP: cmdport 0 closes the command port. The Unix socket's default path
+    // (/run/chrony/chronyd.sock) would be shared by every instance, so it is either disabled ("/") or private.
     'cmdport 0',
-    'bindcmdaddress /',
+    `bindcmdaddress ${options.commandSocket ? join(options.dir, 'chronyd.sock') : '/'}`,
     ...(options.extraConfig ?? []).map((line) => line.split('%DIR%').join(options.dir)),
   );
   return `${lines.join('\n')}\n`;
 }
 
 export async function startChronyd(options: ChronydOptions = {}): Promise<Chronyd> {
-  const allocated = options.address === undefined;
-  const address = options.address ?? allocateLoopback(options.label ?? 'chronyd');
+  const allocated = options.address === undefined && options.netns === undefined;
+  const address = options.address ?? (options.netns ? '127.0.0.1' : allocateLoopback(options.label ?? 'chronyd'));
   assertLoopback(address);
   const port = options.port ?? 123;
   const temp = makeTempDir('chronyd');
@@ -110,7 +133,8 @@ export async function startChronyd(options: ChronydOptions = {}): Promise<Chrony
   // -d: foreground, log to stderr. -x: never adjust the system clock. -4: no IPv6 sockets (which would otherwise
   // be bound to the wildcard address). -u root: stay root instead of switching to _chrony, which cannot read the
   // private temp dir and may not exist.
-  const daemon: ManagedProcess = spawnSandboxed('chronyd', ['-d', '-x', '-4', '-u', 'root', '-f', configPath], join(temp.dir, 'chronyd.log'));
+  const daemon: ManagedProcess = spawnSandboxed('chronyd', ['-d', '-x', '-4', '-u', 'root', '-f', configPath], join(temp.dir, 'chronyd.log'),
+    options.netns ? ['ip', 'netns', 'exec', options.netns] : []);
 
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -129,6 +153,9 @@ export async function startChronyd(options: ChronydOptions = {}): Promise<Chrony
     await waitFor(
       `chronyd on ${address}:${port}`,
       async () => {
+        if (options.netns) {
+          return (await udpBound(options.netns, address, port)) ? true : undefined;
+        }
         if (options.readyCheck === 'bound') {
           return (await udpPortBound(address, port)) ? true : undefined;
         }
@@ -142,6 +169,25 @@ export async function startChronyd(options: ChronydOptions = {}): Promise<Chrony
     throw error;
   }
 
+  const clients = (): Promise<ChronydClient[]> => {
+    if (!options.commandSocket) {
+      return Promise.reject(new Error('chronyd was started without commandSocket: true'));
+    }
+    return new Promise((resolve, reject) => {
+      // -c: CSV, one client per line: address, NTP packets, NTP drops, ...
+      execFile('chronyc', ['-h', join(temp.dir, 'chronyd.sock'), '-n', '-c', 'clients'], { timeout: 5000 }, (error, stdout, stderr) => {
+        if (error) {
+          reject(new Error(`chronyc clients failed: ${String(stderr).trim() || error.message}`));
+          return;
+        }
+        resolve(String(stdout).split('\n').filter((line) => line.trim() !== '').map((line) => {
+          const fields = line.split(',');
+          return { address: fields[0], ntpPackets: Number(fields[1]), ntpDropped: Number(fields[2]) };
+        }));
+      });
+    });
+  };
+
   return {
     address,
     port,
@@ -149,6 +195,7 @@ export async function startChronyd(options: ChronydOptions = {}): Promise<Chrony
     configPath,
     pid: daemon.pid,
     log: daemon.output,
+    clients,
     stop,
   };
 }

@@ -47,11 +47,15 @@ export interface ManagedProcess {
   output(): string;
 }
 
-/** Starts file with args inside SANDBOX_PREFIX, stdout and stderr appended to logFile. */
-export function spawnSandboxed(file: string, args: string[], logFile: string): ManagedProcess {
+/**
+ * Starts file with args inside SANDBOX_PREFIX, stdout and stderr appended to logFile. outer is a command prefix that
+ * execs the rest (such as ip netns exec NAME), so the pid stays the daemon's.
+ */
+export function spawnSandboxed(file: string, args: string[], logFile: string, outer: string[] = []): ManagedProcess {
   installExitHook();
   const fd = openSync(logFile, 'a');
-  const child = spawn(SANDBOX_PREFIX[0], [...SANDBOX_PREFIX.slice(1), file, ...args], {
+  const command = [...outer, ...SANDBOX_PREFIX, file, ...args];
+  const child = spawn(command[0], command.slice(1), {
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);
