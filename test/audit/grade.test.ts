@@ -82,6 +82,13 @@ describe('RATE slows the client down, and again at each RATE (RFC 5905 §7.4)', 
     expect(r.detail).toContain('after RATE #2 it asked 32.0 s later, no slower than the 32.0 s after RATE #1');
   });
 
+  test('in listen mode the RATE comes at once, and the pace before is the last request of the previous scenario', () => {
+    expect(rule('rate', trace([0, 40, 100], { reply: 'kiss-RATE' }), 'rate-backoff', { priorAtS: -16 }).verdict).toBe('pass');
+    const r = rule('rate', trace([0, 16, 32], { reply: 'kiss-RATE' }), 'rate-backoff', { priorAtS: -16 });
+    expect(r.verdict).toBe('fail');
+    expect(r.detail).toContain('asked again 16.0 s after a RATE, no slower than the 16.0 s before it');
+  });
+
   test('no request after the RATE for longer than before passes; one request is not judged', () => {
     expect(rule('rate', trace([0, 16], { reply: kissedAfterFirst }), 'rate-backoff').verdict).toBe('pass');
     expect(rule('rate', trace([0], { reply: kissedAfterFirst }), 'rate-backoff').verdict).toBe('not-judged');

@@ -19,8 +19,12 @@ export class AuditServer {
   /** Sends that failed (the client's port closed before our answer, say); counted, never thrown. */
   sendErrors = 0;
 
-  constructor(clock: ClockSource) {
+  /** Kiss RATE from a scenario's first request (listen mode). */
+  private readonly rateFromFirst: boolean;
+
+  constructor(clock: ClockSource, rateFromFirst: boolean) {
     this.clock = clock;
+    this.rateFromFirst = rateFromFirst;
   }
 
   /** Binds address:port (0 picks a free port); resolves with the port bound, or rejects naming the address. */
@@ -79,7 +83,7 @@ export class AuditServer {
     const arrival = { atS: (this.clock.monoMs() - this.startMs) / 1000, wallMs: this.clock.wallMs(), from: { address: rinfo.address, port: rinfo.port } };
     const local = this.clock.wallNtp();
     const served = scenario === 'offset' ? addSeconds(local, LARGE_OFFSET_S) : local;
-    const plan = planReply(scenario, message, this.requests.length, served);
+    const plan = planReply(scenario, message, this.requests.length, served, this.rateFromFirst);
     const answer = plan.kind === 'time' || plan.kind === 'forged-DENY+time' ? plan.replies[plan.replies.length - 1].bytes : null;
     const request = readRequest(message, arrival, plan.kind, answer ? hexOf(answer, 40) : ZERO_HEX);
     this.requests.push(request);

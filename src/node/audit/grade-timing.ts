@@ -107,27 +107,33 @@ export function gradeKissStop(requests: SeenRequest[], seconds: number, baseline
   return { rule, verdict: 'pass', clause: CLAUSES.kissStop, detail: silentFor + ' (it asked every ' + secondsText(baseline.medianIntervalS) + ' with good replies)' };
 }
 
-export function gradeRateBackoff(requests: SeenRequest[], seconds: number): RuleResult {
+/** priorAtS: the device's last request before this scenario (listen mode, where RATE is sent from the first request). */
+export function gradeRateBackoff(requests: SeenRequest[], seconds: number, priorAtS: number | null): RuleResult {
   const rule = 'rate-backoff';
-  if (requests.length < 2) return { rule, verdict: 'not-judged', clause: CLAUSES.rate, detail: requests.length === 0 ? 'no request' : 'asked once (answered with time), so no RATE was sent' };
-  const before = requests[1].atS - requests[0].atS;
-  const after = intervalsOf(requests).slice(1);
+  const k = requests.findIndex((r) => r.reply === 'kiss-RATE');
+  if (k < 0) return { rule, verdict: 'not-judged', clause: CLAUSES.rate, detail: requests.length === 0 ? 'no request' : 'asked once (answered with time), so no RATE was sent' };
+  const before = k > 0 ? requests[k].atS - requests[k - 1].atS : priorAtS !== null ? requests[0].atS - priorAtS : null;
+  const after = intervalsOf(requests.slice(k));
   const open = seconds - requests[requests.length - 1].atS;
-  const shown = 'intervals ' + secondsText(before) + ' before the first RATE' + (after.length ? ', then ' + list(after) : '');
+  const shown = (before !== null ? 'intervals ' + secondsText(before) + ' before the first RATE' : 'first RATE at ' + secondsText(requests[k].atS))
+    + (after.length ? ', then ' + list(after) : '');
   if (after.length === 0) {
-    if (open >= GROWTH * before && open >= FLOOR_S) return { rule, verdict: 'pass', clause: CLAUSES.rate, detail: 'no request in the ' + secondsText(open) + ' after the RATE (it asked ' + secondsText(before) + ' apart before)' };
-    return { rule, verdict: 'not-judged', clause: CLAUSES.rate, detail: 'only ' + secondsText(open) + ' left after the RATE' };
+    if (before !== null && open >= GROWTH * before && open >= FLOOR_S) {
+      return { rule, verdict: 'pass', clause: CLAUSES.rate, detail: 'no request in the ' + secondsText(open) + ' after the RATE (it asked ' + secondsText(before) + ' apart before)' };
+    }
+    return { rule, verdict: 'not-judged', clause: CLAUSES.rate, detail: 'only ' + secondsText(open) + ' left after the RATE' + (before === null ? ', and its pace before is unknown' : '') };
   }
-  if (after[0] < GROWTH * before) {
+  if (before !== null && after[0] < GROWTH * before) {
     return { rule, verdict: 'fail', clause: CLAUSES.rate, detail: 'asked again ' + secondsText(after[0]) + ' after a RATE, no slower than the ' + secondsText(before) + ' before it; ' + shown };
   }
-  for (let k = 1; k < after.length; k++) {
-    if (after[k] < GROWTH * after[k - 1]) {
-      return { rule, verdict: 'fail', clause: CLAUSES.rate, detail: 'after RATE #' + (k + 1) + ' it asked ' + secondsText(after[k]) + ' later, no slower than the ' + secondsText(after[k - 1]) + ' after RATE #' + k + '; ' + shown };
+  for (let i = 1; i < after.length; i++) {
+    if (after[i] < GROWTH * after[i - 1]) {
+      return { rule, verdict: 'fail', clause: CLAUSES.rate, detail: 'after RATE #' + (i + 1) + ' it asked ' + secondsText(after[i]) + ' later, no slower than the ' + secondsText(after[i - 1]) + ' after RATE #' + i + '; ' + shown };
     }
   }
   const last = after[after.length - 1];
   const grewAgain = after.length >= 2 || open >= GROWTH * last;
+  if (before === null && !grewAgain) return { rule, verdict: 'not-judged', clause: CLAUSES.rate, detail: shown + ': one interval, and its pace before is unknown' };
   return { rule, verdict: 'pass', clause: CLAUSES.rate, detail: shown + (grewAgain ? '' : '; a second slow-down was not seen in ' + secondsText(seconds)) };
 }
 

@@ -60,7 +60,7 @@ function gradeRule(rule: RuleId, input: GradeInput): RuleResult {
     case 'kiss-stop':
       return gradeKissStop(requests, seconds, baseline);
     case 'rate-backoff':
-      return gradeRateBackoff(requests, seconds);
+      return gradeRateBackoff(requests, seconds, input.priorAtS);
     case 'silence-backoff':
       return gradeSilenceBackoff(requests, seconds);
     case 'spoofed-kiss':

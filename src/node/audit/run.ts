@@ -31,6 +31,8 @@ export interface AuditOptions {
   rerunS?: number;
   /** cmd mode: the first loopback address; scenario n gets the n-th one after it. */
   firstAddress?: string;
+  /** cmd mode: the loopback address of each scenario, in the order played (instead of firstAddress). */
+  addresses?: string[];
   /** cmd mode: the port every scenario listens on; 0 lets each pick a free one. Default 123 as root, else 0. */
   port?: number;
   /** listen mode: the address the device is configured to ask. */
@@ -83,7 +85,9 @@ function checkOptions(o: AuditOptions): { scenarios: ScenarioName[]; seconds: nu
   if (o.rerunS && o.listen) throw new AuditOptionError('rerun', 'only applies to a command (cmd mode)');
   if (o.port !== undefined && !(Number.isInteger(o.port) && o.port >= 0 && o.port <= 65535)) throw new AuditOptionError('port', 'must be 0-65535: ' + JSON.stringify(o.port));
   const first = o.firstAddress ?? DEFAULT_FIRST_ADDRESS;
-  if (o.cmd !== undefined && !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(first)) throw new AuditOptionError('firstAddress', 'must be an IPv4 loopback address (127.x.y.z): ' + JSON.stringify(first));
+  const loopback = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+  if (o.cmd !== undefined && !loopback.test(first)) throw new AuditOptionError('firstAddress', 'must be an IPv4 loopback address (127.x.y.z): ' + JSON.stringify(first));
+  for (const a of o.addresses ?? []) if (!loopback.test(a)) throw new AuditOptionError('addresses', 'must be IPv4 loopback addresses (127.x.y.z): ' + JSON.stringify(a));
   if (o.listen && (isIP(o.listen.address) === 0 || !(o.listen.port >= 0 && o.listen.port <= 65535))) {
     throw new AuditOptionError('listen', 'expected an IP address and a port: ' + JSON.stringify(o.listen));
   }
@@ -132,9 +136,9 @@ async function runCmd(o: AuditOptions & { cmd: string }, scenarios: ScenarioName
   try {
     const lanes: { scenario: ScenarioName; host: string; port: number; server: AuditServer; dir: string }[] = [];
     for (let i = 0; i < scenarios.length; i++) {
-      const host = nthAddress(first, i);
-      if (!host) throw new AuditOptionError('firstAddress', 'no room for ' + scenarios.length + ' addresses after ' + first);
-      const server = new AuditServer(clock);
+      const host = o.addresses ? o.addresses[i] : nthAddress(first, i);
+      if (!host) throw new AuditOptionError(o.addresses ? 'addresses' : 'firstAddress', 'no address for scenario ' + scenarios[i] + ' (' + scenarios.length + ' needed)');
+      const server = new AuditServer(clock, false);
       servers.push(server);
       const bound = await server.start(host, port);
       const dir = join(scratch, scenarios[i]);
@@ -176,9 +180,33 @@ async function runCmd(o: AuditOptions & { cmd: string }, scenarios: ScenarioName
   }
 }
 
+/** Listen mode waits up to this many scenario lengths for a device's first request in a scenario. */
+export const LISTEN_WAIT_FACTOR = 4;
+
+/** When the server's current scenario got its first request (monotonic ms), or null after timeoutMs without one. */
+function firstRequest(server: AuditServer, startMs: number, timeoutMs: number, signal?: AbortSignal): Promise<number | null> {
+  const clock = server.clock;
+  const seen = server.seen();
+  if (seen.length > 0) return Promise.resolve(startMs + seen[0].atS * 1000);
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (value: number | null): void => {
+      if (done) return;
+      done = true;
+      clock.clearTimer(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(value);
+    };
+    const onAbort = (): void => finish(null);
+    const timer = clock.setTimer(() => finish(null), timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    server.onRequest(() => finish(clock.monoMs()));
+  });
+}
+
 async function runListen(o: AuditOptions & { listen: { address: string; port: number } }, scenarios: ScenarioName[], seconds: number, clock: ClockSource): Promise<AuditReport> {
   const startedAt = new Date(clock.wallMs());
-  const server = new AuditServer(clock);
+  const server = new AuditServer(clock, true);
   const port = await server.start(o.listen.address, o.listen.port);
   server.onRequest((scenario, request) => o.onEvent?.({ type: 'request', scenario, request }));
   const reports: ScenarioReport[] = [];
@@ -189,8 +217,11 @@ async function runListen(o: AuditOptions & { listen: { address: string; port: nu
       if (o.signal?.aborted) break;
       const startMs = server.play(scenario);
       o.onEvent?.({ type: 'scenario-start', scenario, host: o.listen.address, port });
-      await wait(clock, seconds * 1000, o.signal);
-      const elapsedS = Math.min(seconds, (clock.monoMs() - startMs) / 1000);
+      // A device that slowed down in the last scenario (as it should) may take a while to ask: the scenario's
+      // time starts at its first request, so every scenario sees the same stretch of the device's behaviour.
+      const firstMs = await firstRequest(server, startMs, seconds * 1000 * LISTEN_WAIT_FACTOR, o.signal);
+      if (firstMs !== null) await wait(clock, Math.max(0, firstMs + seconds * 1000 - clock.monoMs()), o.signal);
+      const elapsedS = (clock.monoMs() - startMs) / 1000;
       const requests = server.seen();
       if (scenario === 'good') goodSeen = requests;
       const graded = gradeScenario({

@@ -25,7 +25,7 @@ export const SCENARIOS: ScenarioInfo[] = [
   { name: 'silence', title: 'silence', plays: 'never answers', rules: ['silence-backoff'] },
   { name: 'deny', title: 'DENY kiss', plays: 'answers every request with a DENY kiss', rules: ['kiss-stop'] },
   { name: 'rstr', title: 'RSTR kiss', plays: 'answers every request with an RSTR kiss', rules: ['kiss-stop'] },
-  { name: 'rate', title: 'RATE kiss', plays: 'answers the first request with time, every later one with a RATE kiss', rules: ['rate-backoff'] },
+  { name: 'rate', title: 'RATE kiss', plays: 'answers the first request with time (in listen mode, not even that), every later one with a RATE kiss', rules: ['rate-backoff'] },
   {
     name: 'spoofed-deny', title: 'spoofed DENY',
     plays: 'answers every request with a DENY whose origin is not the request\'s nonce (a forgery), then with the right time', rules: ['spoofed-kiss'],
@@ -108,8 +108,10 @@ function malformed(request: Uint8Array, served: NtpTimestamp, index: number): Re
 /**
  * What the server sends back to the index-th request (0-based) of a scenario. served is the time to answer with,
  * already offset for the offset scenario. A runt request (no nonce to echo) gets the same treatment, echoing zeros.
+ * rateFromFirst: kiss RATE from the first request on (listen mode, where the device's pace before the scenario is
+ * already known from the scenario before); otherwise the first is answered with time, to see the pace before.
  */
-export function planReply(scenario: ScenarioName, request: Uint8Array, index: number, served: NtpTimestamp): ReplyPlan {
+export function planReply(scenario: ScenarioName, request: Uint8Array, index: number, served: NtpTimestamp, rateFromFirst: boolean): ReplyPlan {
   const req = request.length >= HEADER_BYTES ? request : padded(request);
   switch (scenario) {
     case 'good':
@@ -122,7 +124,7 @@ export function planReply(scenario: ScenarioName, request: Uint8Array, index: nu
     case 'rstr':
       return { kind: 'kiss-RSTR', replies: [{ bytes: kiss(req, KISS_RSTR) }] };
     case 'rate':
-      return index === 0 ? { kind: 'time', replies: [{ bytes: timeAnswer(req, served) }] } : { kind: 'kiss-RATE', replies: [{ bytes: kiss(req, KISS_RATE) }] };
+      return index === 0 && !rateFromFirst ? { kind: 'time', replies: [{ bytes: timeAnswer(req, served) }] } : { kind: 'kiss-RATE', replies: [{ bytes: kiss(req, KISS_RATE) }] };
     case 'spoofed-deny': {
       const forged = kiss(req, KISS_DENY);
       // Flip bits in the origin: an off-path attacker does not know the nonce.

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  AuditEvent, AuditOptionError, AuditOptions, AuditReport, DEFAULT_FIRST_ADDRESS, DEFAULT_SECONDS, formatAuditHtml, formatAuditText, parseScenarioList,
+  AuditEvent, AuditOptionError, AuditOptions, AuditReport, DEFAULT_FIRST_ADDRESS, DEFAULT_SECONDS, LISTEN_WAIT_FACTOR, formatAuditHtml, formatAuditText, parseScenarioList,
   runAudit, SCENARIO_NAMES,
 } from '../audit';
 import { CliIo, processIo, untilStopped } from './args';
@@ -19,7 +19,8 @@ const USAGE = `usage: kisstime audit --cmd TEMPLATE [options]      grade a clien
                       filled in; each scenario gets its own loopback address, e.g.
                       --cmd 'kisstime sync {host}:{port} --lan --state {state} --min-interval 16s --startup-delay 0-0'
   --listen ADDR:PORT  answer a device that asks this address; DENY and RSTR are played last
-  --seconds N         length of each scenario (default ${DEFAULT_SECONDS})
+  --seconds N         length of each scenario (default ${DEFAULT_SECONDS}); in listen mode counted from the device's
+                      first request in it, waiting up to ${LISTEN_WAIT_FACTOR}× as long for that request
   --scenarios LIST    comma-separated, from: ${SCENARIO_NAMES.join(', ')}
                       (good is added when deny, rstr or spoofed-deny need its baseline)
   --rerun S           start the command again every S seconds, as cron would run a one-shot tool (cmd mode)
