@@ -7,7 +7,7 @@ import { createSocket, RemoteInfo, Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIPv6 } from 'node:net';
 import {
-  addSeconds, formatServerStats, HEADER_BYTES, NtpResponder, ResponseKind, Sample, ServedReference, ServerConfig, ServerConfigInput, ServerStats,
+  addSeconds, ClientConduct, formatServerStats, HEADER_BYTES, NtpResponder, ResponseKind, Sample, ServedReference, ServerConfig, ServerConfigInput, ServerStats,
   upstreamReference, UpstreamSync, validateServerConfig,
 } from '../core';
 import { NodeClock } from './clock';
@@ -44,6 +44,28 @@ export interface UpstreamReport {
   sample: Sample;
   /** Corrected time when the sample arrived; absent means "just now". */
   time?: Date;
+}
+
+/** The socket could not be bound: code is the system's (EADDRINUSE, EACCES, ...), the message says what to do. */
+export class ListenError extends Error {
+  readonly code: string;
+  readonly address: string;
+  readonly port: number;
+
+  constructor(address: string, port: number, code: string) {
+    super('cannot listen on ' + endpointText(address, port) + ': ' + code + listenHint(code, port));
+    this.name = 'ListenError';
+    this.code = code;
+    this.address = address;
+    this.port = port;
+  }
+}
+
+function listenHint(code: string, port: number): string {
+  if (code === 'EADDRINUSE') return ', the address is taken (usually by a time server already running there: chronyd or ntpd)';
+  if (code === 'EACCES') return port < 1024 ? ', permission denied (port ' + port + ' needs root or CAP_NET_BIND_SERVICE; or use a high port and redirect)' : ', permission denied';
+  if (code === 'EADDRNOTAVAIL') return ', no interface has that address';
+  return '';
 }
 
 export class ServerConfigError extends Error {
@@ -116,7 +138,7 @@ export class KisstimeServer extends EventEmitter {
       const onStartError = (error: Error): void => {
         this.socket = null;
         socket.close();
-        reject(new Error('cannot listen on ' + endpointText(address, port) + ': ' + ((error as NodeJS.ErrnoException).code || error.message)));
+        reject(new ListenError(address, port, (error as NodeJS.ErrnoException).code || error.message));
       };
       socket.once('error', onStartError);
       socket.bind(port, address, () => {
@@ -167,6 +189,11 @@ export class KisstimeServer extends EventEmitter {
 
   stats(): ServerStats & { sendErrors: number } {
     return Object.assign(this.responder.stats(), { sendErrors: this.sendErrors });
+  }
+
+  /** The clients that behave worst (ignoring kisses, asking under the 15 s floor, leaking their clock), and how many misbehave. */
+  rudeClients(limit = 10): { count: number; worst: ClientConduct[] } {
+    return this.responder.rudeClients(limit, this.clock.monoMs());
   }
 
   statsLine(): string {

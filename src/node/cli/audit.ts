@@ -10,6 +10,7 @@ import {
   runAudit, SCENARIO_NAMES,
 } from '../audit';
 import { CliIo, processIo, untilStopped } from './args';
+import { flagErrorMessage } from './flag-error';
 import { parseListen } from './serve';
 
 const USAGE = `usage: kisstime audit --cmd TEMPLATE [options]      grade a client program (scenarios side by side)
@@ -48,15 +49,10 @@ const OPTIONS = {
   'help': { type: 'boolean', short: 'h' },
 } as const;
 
-/** parseArgs's errors, reworded to name the flag plainly. */
+/** parseArgs's errors with the flag named; a stray positional is most likely a client command without --cmd. */
 function argError(error: unknown): string {
-  const e = error as { code?: string; message?: string };
-  const quoted = /'([^']+)'/.exec(e.message ?? '');
-  const flag = quoted ? quoted[1].replace(/^-\w, /, '').replace(/ <value>$/, '') : '';
-  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return 'unknown option ' + flag;
-  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return flag.startsWith('-') ? flag + ' needs a value' : (e.message ?? 'bad value');
-  if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return 'unexpected argument ' + JSON.stringify(flag) + ' (the client goes in --cmd \'...\')';
-  return e.message ?? String(error);
+  const text = flagErrorMessage(error);
+  return text.startsWith('unexpected argument') ? text + ' (the client goes in --cmd \'...\')' : text;
 }
 
 function number(text: string | undefined, flag: string, check: (n: number) => boolean, what: string): number | undefined {
