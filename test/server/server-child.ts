@@ -14,7 +14,9 @@ process.on('message', (m: string) => {
   // After a full collection, heapUsed is what the server really holds (started with --expose-gc for this).
   const gc = (globalThis as { gc?: () => void }).gc;
   if (m === 'stats-gc' && gc) gc();
-  if (m === 'stats' || m === 'stats-gc') process.send?.({ stats: server.stats(), rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed });
+  if (m === 'stats' || m === 'stats-gc') {
+    process.send?.({ stats: server.stats(), rude: server.rudeClients(3), rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed });
+  }
   if (m === 'stop') server.stop().then(() => process.exit(0));
 });
 process.on('disconnect', () => process.exit(0));
