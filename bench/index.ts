@@ -1,5 +1,6 @@
 // npm run bench: regenerates bench/RESULTS.md (and the plots under bench/fleet/plots) from fresh runs.
-// `node dist/bench/index.js fleet` or `accuracy` reruns one half and keeps the other half's last results.
+// `node dist/bench/index.js fleet` or `accuracy` reruns one half and keeps the other half's last results; `server`
+// reruns neither and only puts the last `npm run bench:server` results in.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -28,8 +29,8 @@ function readPart(file: string): Part | null {
 async function main(args: string[]): Promise<number> {
   const which = args.find((a) => !a.startsWith('--')) ?? 'all';
   const quick = args.indexOf('--quick') >= 0;
-  if (['all', 'fleet', 'accuracy'].indexOf(which) < 0) {
-    process.stderr.write('usage: node dist/bench/index.js [all|fleet|accuracy] [--quick]\n');
+  if (['all', 'fleet', 'accuracy', 'server'].indexOf(which) < 0) {
+    process.stderr.write('usage: node dist/bench/index.js [all|fleet|accuracy|server] [--quick]\n');
     return 2;
   }
   const dir = benchDir();
@@ -42,17 +43,19 @@ async function main(args: string[]): Promise<number> {
   const accuracyFile = join(dir, 'accuracy', 'results.json');
   // Accuracy first: after the fleet runs this process holds large results, and its garbage collection pauses
   // would land between T1 and T4 of the clients measured here.
-  if (which !== 'fleet') {
+  if (which === 'all' || which === 'accuracy') {
     log('accuracy: loopback server, Kisstime vs npm sntp vs ntpdig');
     const r = await measureAccuracy(quick ? 10 : 60, 0.123456789);
     writeFileSync(accuracyFile, JSON.stringify({ markdown: accuracyMarkdown(r), json: r, generatedAt: new Date().toISOString() }, null, 1) + '\n');
   }
-  if (which !== 'accuracy') {
+  if (which === 'all' || which === 'fleet') {
     const r = await runFleetBench(quick ? QUICK_PLAN : FULL_PLAN, join(dir, 'fleet'), log);
     writeFileSync(fleetFile, JSON.stringify({ markdown: r.markdown, json: r.json, generatedAt: new Date().toISOString() }, null, 1) + '\n');
   }
   const fleet = readPart(fleetFile);
   const accuracy = readPart(accuracyFile);
+  // Written by `npm run bench:server` (bench/server/run.ts), which needs root and chronyd, so it is run on its own.
+  const server = readPart(join(dir, 'server', 'results.json'));
   const md = [
     '# Kisstime benchmark results',
     '',
@@ -62,6 +65,7 @@ async function main(args: string[]): Promise<number> {
     '',
     fleet ? fleet.markdown + '\n_Fleet results generated ' + fleet.generatedAt + '._\n' : '_No fleet results yet: run `npm run bench:fleet`._\n',
     accuracy ? accuracy.markdown + '\n_Accuracy results generated ' + accuracy.generatedAt + '._\n' : '_No accuracy results yet: run `npm run bench:accuracy`._\n',
+    server ? server.markdown + '\n_Server results generated ' + server.generatedAt + '._\n' : '_No server results yet: run `npm run bench:server`._\n',
   ];
   writeFileSync(join(dir, 'RESULTS.md'), md.join('\n'));
   log('wrote ' + join(dir, 'RESULTS.md') + ' in ' + ((Date.now() - started) / 1000).toFixed(1) + ' s');

@@ -1,7 +1,7 @@
 // One load-generator process. It owns several UDP sockets, each bound to its own 127.x.y.z source address and
 // connected to the target (a connected socket skips Node's per-send address lookup). Every request carries the
-// worker's monotonic send time in its transmit timestamp; servers copy that into the origin of the reply, so the
-// reply alone gives the round-trip latency, with no table of outstanding requests.
+// worker's monotonic send time in its transmit timestamp; servers copy that into the origin of the reply (an echo
+// returns it where it was), so the reply alone gives the round-trip latency, with no table of outstanding requests.
 //
 // Modes: 'blast' sends back-to-back batches on every socket, yielding to the event loop between batches so replies
 // are read too, for the whole duration: the offered load is whatever this process can push. 'paced' sends a fixed
@@ -64,7 +64,8 @@ async function main(): Promise<void> {
       const now = process.hrtime.bigint();
       result.received++;
       if (now >= warmEnd && now < end) result.receivedInWindow++;
-      if (record) result.latenciesUs.push(Number(now - msg.readBigUInt64BE(24)) / 1000);
+      // A server copies the request's transmit timestamp into the origin; an echo sends the request itself back.
+      if (record) result.latenciesUs.push(Number(now - msg.readBigUInt64BE((msg[0] & 7) === 3 ? 40 : 24)) / 1000);
     });
   }
   const request = (): Buffer => {
