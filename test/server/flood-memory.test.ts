@@ -62,11 +62,13 @@ describe('real sockets: 100k distinct loopback sources', () => {
     releaseLoopback(serverAddress);
   });
 
+  /** Sends message and resolves with the child's reply to it (its 'reply' names the request: a reply to a stats
+   *  sample that was still in flight must not be taken for the answer to a stats-gc). */
   function ask<T>(message: string, key: string): Promise<T> {
     return new Promise((resolve) => {
       const c = child as ChildProcess;
       const onMessage = (m: Record<string, unknown>): void => {
-        if (key in m) {
+        if (key in m && (message === '' || m.reply === message)) {
           c.off('message', onMessage);
           resolve(m as T);
         }
