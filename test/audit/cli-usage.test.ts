@@ -60,4 +60,16 @@ describe('kisstime audit flags', () => {
       releaseLoopback(address);
     }
   });
+
+  test('a command that never starts fails "asked", and the table says what it printed', async () => {
+    const address = allocateLoopback('audit-cli-missing');
+    try {
+      const r = await audit(['--cmd', 'no-such-sntp-client {host}', '--first-address', address, '--port', '0', '--scenarios', 'good', '--seconds', '1', '--quiet']);
+      expect(r.code).toBe(1);
+      expect(r.out).toContain('FAIL good · asked: no request in 1.00 s');
+      expect(r.out).toMatch(/good: code 127, last output: .*no-such-sntp-client: not found/);
+    } finally {
+      releaseLoopback(address);
+    }
+  });
 });

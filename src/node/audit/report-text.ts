@@ -53,6 +53,17 @@ export function formatAuditText(report: AuditReport): string {
     lines.push('Why:');
     for (const p of problems) lines.push('  ' + p);
   }
+  // A client that never asked usually never started: say what it printed.
+  const silent = report.scenarios.filter((sc) => sc.requests.length === 0 && sc.command && !sc.command.running && sc.command.lastExit);
+  if (silent.length > 0) {
+    lines.push('');
+    lines.push('The command exited without asking:');
+    for (const sc of silent) {
+      const exit = sc.command?.lastExit;
+      const last = (sc.outputTail ?? '').split('\n').filter((l) => l.trim() !== '').pop();
+      lines.push('  ' + sc.scenario + ': code ' + (exit ? exit.code : '?') + (last ? ', last output: ' + last.trim() : ', no output'));
+    }
+  }
   if (report.notJudged.length > 0) {
     lines.push('');
     lines.push('Could not be judged:');
