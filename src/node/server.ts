@@ -267,7 +267,8 @@ export class KisstimeServer extends EventEmitter {
     const receive = anchored ? anchored.wallAt(perfMs) : this.clock.wallNtp();
     const socket = this.socket;
     if (!socket) return;
-    const out = Buffer.allocUnsafe(HEADER_BYTES);
+    // The reply is written over the request, whose buffer is this datagram's own: one allocation fewer per answer.
+    const out = message.length === HEADER_BYTES ? message : Buffer.allocUnsafe(HEADER_BYTES);
     let kind: ResponseKind;
     try {
       kind = this.responder.respond(message, rinfo.address, anchored ? anchored.monoAt(perfMs) : this.clock.monoMs(), receive, out);
