@@ -346,7 +346,14 @@ async function main(): Promise<void> {
   const where = `where the time goes (kisstime): ${fmt(kisstime.cpuUsPerAnswer, 1)} µs of server CPU per answer in all, the echo ${fmt(echo.cpuUsPerAnswer, 1)} µs; `
     + `of Kisstime's own work, the sans-IO decision and reply take ${fmt(core.respondNs / 1000, 2)} µs and the clock reads ${fmt(core.clockNs / 1000, 2)} µs (measured in process); `
     + 'the rest is Node\'s dgram path, which the echo pays too: a JS callback, a Buffer and an rinfo object per datagram, one recvmsg and one sendmsg each (Node has neither recvmmsg nor sendmmsg).';
-  const md = ['## Server', '', '`npm run bench:server` (bench/server/run.ts): ' + setup + '.', '', table(rows, o.rate), '', ...ratios(kisstime, echo, chronyd), '', where, ''].join('\n');
+  const cluster = o.cluster > 1 ? rows[rows.length - 1] : undefined;
+  const clusterLine = cluster
+    ? [`- ${o.cluster} cluster workers sharing the socket / one process, answers/s: **${(cluster.answered / kisstime.answered).toFixed(2)}**, at ${fmt(cluster.rssPeakMiB / kisstime.rssPeakMiB, 1)}× the memory; `
+      + 'each worker keeps its own client table, so per-client rate limits and conduct records split across workers. With the load generator on the same 2 CPUs this says little about a machine with cores to spare.']
+    : [];
+  const caveat = 'The machine ran other work at the same time (the load average above): answered/s and the tail latency, which here mostly measures '
+    + 'the scheduler, vary between runs by tens of percent; CPU µs per answer is the steadier figure.';
+  const md = ['## Server', '', '`npm run bench:server` (bench/server/run.ts): ' + setup + '.', '', table(rows, o.rate), '', ...ratios(kisstime, echo, chronyd), ...clusterLine, '', where, '', caveat, ''].join('\n');
   process.stdout.write('\n' + md + '\n');
   const out = join(ROOT, 'bench', 'server', 'results.json');
   writeFileSync(out, JSON.stringify({ markdown: md, json: { options: o, rows, core }, generatedAt: new Date().toISOString() }, null, 1) + '\n');
