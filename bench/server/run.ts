@@ -6,7 +6,7 @@
 // Options: --workers N (load processes, default 3), --sockets N (per worker, default 4), --seconds S (per blast
 // phase, default 4), --rate R (total requests/s for the latency phase, default 5000), --rounds N (alternating rounds,
 // medians reported; default 3), --cluster N (also Kisstime on N cluster workers sharing the socket; default 0),
-// --skip-chronyd.
+// --latency-seconds S (paced load per server in the latency phase, in 250 ms turns; default 6), --skip-chronyd.
 
 import { ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { createSocket } from 'node:dgram';
 import { encodeRequest, NtpResponder, validateServerConfig } from '../../src/core';
 import { NodeClock } from '../../src/node/clock';
 import { AnchoredClock } from '../../src/node/server';
-import type { WorkerJob, WorkerResult } from './load-worker';
+import type { Target as Endpoint, WorkerJob, WorkerResult } from './load-worker';
 
 interface Options {
   workers: number;
@@ -27,10 +27,12 @@ interface Options {
   skipChronyd: boolean;
   rounds: number;
   cluster: number;
+  /** Latency phase: seconds of paced load per server, in turns. */
+  latencySeconds: number;
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { workers: 3, sockets: 4, seconds: 4, rate: 5000, skipChronyd: false, rounds: 3, cluster: 0 };
+  const o: Options = { workers: 3, sockets: 4, seconds: 4, rate: 5000, skipChronyd: false, rounds: 3, cluster: 0, latencySeconds: 6 };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     if (argv[i] === '--workers') o.workers = parseInt(v, 10);
@@ -40,6 +42,7 @@ function parseOptions(argv: string[]): Options {
     else if (argv[i] === '--skip-chronyd') o.skipChronyd = true;
     else if (argv[i] === '--rounds') o.rounds = parseInt(v, 10);
     else if (argv[i] === '--cluster') o.cluster = parseInt(v, 10);
+    else if (argv[i] === '--latency-seconds') o.latencySeconds = parseFloat(v);
   }
   return o;
 }
@@ -184,12 +187,12 @@ async function startChronyd(): Promise<Target> {
   };
 }
 
-function runWorkers(o: Options, address: string, mode: 'blast' | 'paced', durationMs: number): Promise<WorkerResult[]> {
+function runWorkers(o: Options, targets: Endpoint[], mode: 'blast' | 'paced', durationMs: number, sliceMs: number): Promise<WorkerResult[]> {
   const jobs: Promise<WorkerResult>[] = [];
   for (let w = 0; w < o.workers; w++) {
     const sources: string[] = [];
     for (let s = 0; s < o.sockets; s++) sources.push(`127.202.${w + 1}.${s + 1}`);
-    const job: WorkerJob = { address, port: PORT, sources, mode, rate: o.rate / o.workers, durationMs, batch: 16 };
+    const job: WorkerJob = { targets, sources, mode, rate: o.rate / o.workers, durationMs, sliceMs, batch: 16 };
     jobs.push(new Promise((resolve, reject) => {
       const child = fork(join(__dirname, 'load-worker.js'), [JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       child.once('message', (m: WorkerResult) => resolve(m));
@@ -217,38 +220,54 @@ export interface Row {
   rssPeakMiB: number;
 }
 
-async function measure(o: Options, target: Target): Promise<Row> {
-  const pids = target.pids();
-  const rssIdle = rssKiB(pids);
-  let rssPeak = rssIdle;
-  const sampler = setInterval(() => {
-    rssPeak = Math.max(rssPeak, rssKiB(pids));
-  }, 100);
-  const durationMs = o.seconds * 1000;
-  const cpu0 = cpuS(pids);
-  const blast = await runWorkers(o, target.address, 'blast', durationMs);
-  const cpu1 = cpuS(pids);
-  await sleep(300);
-  const paced = await runWorkers(o, target.address, 'paced', 3000);
+type Throughput = Omit<Row, 'p50' | 'p99' | 'pacedLoss'>;
+
+/** Turn length: short enough that every server meets the same moments of the machine's other work. */
+const SLICE_MS = 250;
+
+/**
+ * One blast phase: every server running, each getting the whole load in turns of SLICE_MS for o.seconds in all:
+ * what each answered, the CPU it took (an idle server takes none), its memory.
+ */
+async function measureBlast(o: Options, targets: Target[]): Promise<Throughput[]> {
+  const pids = targets.map((t) => t.pids());
+  const rssIdle = pids.map(rssKiB);
+  const rssPeak = rssIdle.slice();
+  const sampler = setInterval(() => pids.forEach((p, i) => {
+    rssPeak[i] = Math.max(rssPeak[i], rssKiB(p));
+  }), 100);
+  const durationMs = o.seconds * 1000 * targets.length;
+  const cpu0 = pids.map(cpuS);
+  const blast = await runWorkers(o, targets.map((t) => ({ address: t.address, port: PORT })), 'blast', durationMs, SLICE_MS);
+  const cpu1 = pids.map(cpuS);
   clearInterval(sampler);
-  rssPeak = Math.max(rssPeak, rssKiB(pids));
-  const windowS = blast[0].windowMs / 1000;
-  const answeredInWindow = blast.reduce((a, r) => a + r.receivedInWindow, 0);
-  const answeredTotal = blast.reduce((a, r) => a + r.received, 0);
-  const lat = paced.flatMap((r) => r.latenciesUs).sort((a, b) => a - b);
-  const pacedSent = paced.reduce((a, r) => a + r.sent, 0);
-  return {
-    name: target.name,
-    offered: blast.reduce((a, r) => a + r.sent, 0) / (durationMs / 1000),
-    answered: answeredInWindow / windowS,
-    cpuPct: ((cpu1 - cpu0) / (durationMs / 1000)) * 100,
-    cpuUsPerAnswer: ((cpu1 - cpu0) * 1e6) / Math.max(1, answeredTotal),
-    p50: percentile(lat, 50),
-    p99: percentile(lat, 99),
-    pacedLoss: 1 - lat.length / Math.max(1, pacedSent),
-    rssIdleMiB: rssIdle / 1024,
-    rssPeakMiB: rssPeak / 1024,
-  };
+  const turnS = durationMs / 1000 / targets.length;
+  return targets.map((target, i) => {
+    const answered = blast.reduce((a, r) => a + r.receivedFrom[i], 0);
+    return {
+      name: target.name,
+      offered: blast.reduce((a, r) => a + r.sentTo[i], 0) / turnS,
+      answered: answered / turnS,
+      cpuPct: ((cpu1[i] - cpu0[i]) / turnS) * 100,
+      cpuUsPerAnswer: ((cpu1[i] - cpu0[i]) * 1e6) / Math.max(1, answered),
+      rssIdleMiB: rssIdle[i] / 1024,
+      rssPeakMiB: Math.max(rssPeak[i], rssKiB(pids[i])) / 1024,
+    };
+  });
+}
+
+/**
+ * The latency phase, with every server running at once and taking turns of SLICE_MS at the paced rate, so that
+ * whatever else the machine does falls on all of them alike: p50, p99 and the share never answered, per server.
+ */
+async function measureLatency(o: Options, targets: Target[]): Promise<{ p50: number; p99: number; pacedLoss: number }[]> {
+  const durationMs = o.latencySeconds * 1000 * targets.length;
+  const paced = await runWorkers(o, targets.map((t) => ({ address: t.address, port: PORT })), 'paced', durationMs, SLICE_MS);
+  return targets.map((_, i) => {
+    const lat = paced.flatMap((r) => r.latenciesUs[i]).sort((a, b) => a - b);
+    const sent = paced.reduce((a, r) => a + r.sentTo[i], 0);
+    return { p50: percentile(lat, 50), p99: percentile(lat, 99), pacedLoss: 1 - lat.length / Math.max(1, sent) };
+  });
 }
 
 /** The sans-IO decision and the clock reads, in this process: the part of each request that is Kisstime's own code. */
@@ -281,12 +300,11 @@ function median(values: number[]): number {
 }
 
 /** Each figure's median over the rounds (so a row need not come from one single round). */
-function medianRow(list: Row[]): Row {
-  const pick = (f: (r: Row) => number): number => median(list.map(f));
+function medianRow(list: Throughput[]): Throughput {
+  const pick = (f: (r: Throughput) => number): number => median(list.map(f));
   return {
     name: list[0].name, offered: pick((r) => r.offered), answered: pick((r) => r.answered), cpuPct: pick((r) => r.cpuPct),
-    cpuUsPerAnswer: pick((r) => r.cpuUsPerAnswer), p50: pick((r) => r.p50), p99: pick((r) => r.p99), pacedLoss: pick((r) => r.pacedLoss),
-    rssIdleMiB: pick((r) => r.rssIdleMiB), rssPeakMiB: Math.max(...list.map((r) => r.rssPeakMiB)),
+    cpuUsPerAnswer: pick((r) => r.cpuUsPerAnswer), rssIdleMiB: pick((r) => r.rssIdleMiB), rssPeakMiB: Math.max(...list.map((r) => r.rssPeakMiB)),
   };
 }
 
@@ -323,26 +341,32 @@ async function main(): Promise<void> {
   ];
   if (!o.skipChronyd) starters.push(startChronyd);
   if (o.cluster > 1) starters.push(() => startForked('kisstime-cluster-target.js', ADDRESSES.cluster, `kisstime, ${o.cluster} cluster workers`, [String(o.cluster)]));
-  // Rounds alternate between the servers so that a noisy neighbour or CPU throttling hits them all alike.
-  const byServer: Row[][] = starters.map(() => []);
-  for (let round = 0; round < o.rounds; round++) {
-    for (let i = 0; i < starters.length; i++) {
-      const target = await starters[i]();
-      try {
-        byServer[i].push(await measure(o, target));
-      } finally {
-        target.stop();
-      }
+  // Every server runs for the whole measurement and they take turns, so a noisy neighbour or CPU throttling hits
+  // them all alike; rounds repeat the blast phase, and each figure is the median over rounds.
+  const all: Target[] = [];
+  const byServer: Throughput[][] = starters.map(() => []);
+  let latency: { p50: number; p99: number; pacedLoss: number }[];
+  try {
+    for (const start of starters) all.push(await start());
+    // A first, unrecorded round warms every server up (JIT, buffers, the client table).
+    await measureBlast({ ...o, seconds: 0.5 }, all);
+    for (let round = 0; round < o.rounds; round++) {
+      const results = await measureBlast(o, all);
+      results.forEach((r, i) => byServer[i].push(r));
       await sleep(300);
     }
+    latency = await measureLatency(o, all);
+  } finally {
+    for (const t of all) t.stop();
   }
-  const rows = byServer.map(medianRow);
+  const rows: Row[] = byServer.map((list, i) => Object.assign(medianRow(list), latency[i]));
   const core = coreCostNs();
   const kisstime = rows[0];
   const echo = rows[1];
   const chronyd = o.skipChronyd ? undefined : rows[2];
   const setup = `${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? '?'}), load average ${load.toFixed(2)} at the start; load: ${o.workers} worker processes × ${o.sockets} sockets, `
-    + `blast ${o.seconds} s, latency phase ${o.rate} req/s for 3 s; medians of ${o.rounds} alternating rounds`;
+    + `every server running throughout and taking ${SLICE_MS} ms turns; blast ${o.seconds} s per server and round, medians of ${o.rounds} rounds; `
+    + `latency ${o.rate} req/s for ${o.latencySeconds} s per server`;
   const where = `where the time goes (kisstime): ${fmt(kisstime.cpuUsPerAnswer, 1)} µs of server CPU per answer in all, the echo ${fmt(echo.cpuUsPerAnswer, 1)} µs; `
     + `of Kisstime's own work, the sans-IO decision and reply take ${fmt(core.respondNs / 1000, 2)} µs and the clock reads ${fmt(core.clockNs / 1000, 2)} µs (measured in process); `
     + 'the rest is Node\'s dgram path, which the echo pays too: a JS callback, a Buffer and an rinfo object per datagram, one recvmsg and one sendmsg each (Node has neither recvmmsg nor sendmmsg).';

@@ -81,7 +81,8 @@ export class NtpResponder {
    * Decides what request, from address, gets. receiveLocal is the local clock when the datagram arrived; nowMs a
    * monotonic clock. The reply (always 48 bytes) is written to out, which must hold at least 48 bytes. out may be
    * request itself: everything is read from the request (checks, conduct, then the fields the reply echoes, each
-   * before the bytes that hold it are overwritten) so an adapter can answer in the datagram's own buffer.
+   * before the bytes that hold it are overwritten) so an adapter can answer in the datagram's own buffer. Nor is
+   * receiveLocal kept past the call, so an adapter may pass the same object every time.
    */
   respond(request: Uint8Array, address: string, nowMs: number, receiveLocal: NtpTimestamp, out: Uint8Array): ResponseKind {
     const stats = this.counters;

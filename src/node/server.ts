@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { isIPv6 } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
-  addSeconds, ClientConduct, formatServerStats, HEADER_BYTES, NtpResponder, NtpTimestamp, ResponseKind, Sample, ServedReference, ServerConfig, ServerConfigInput, ServerStats,
+  addSeconds, ClientConduct, formatServerStats, HEADER_BYTES, NtpResponder, NtpTimestamp, TWO_POW_32, ResponseKind, Sample, ServedReference, ServerConfig, ServerConfigInput, ServerStats,
   upstreamReference, UpstreamSync, validateServerConfig,
 } from '../core';
 import { NodeClock } from './clock';
@@ -119,6 +119,21 @@ export class AnchoredClock {
   wallAt(perfMs: number): NtpTimestamp {
     return addSeconds(this.wall, (perfMs - this.perfMs) / 1000);
   }
+
+  /** wallAt written into into, for a hot path that would rather not allocate an object per datagram. */
+  wallInto(perfMs: number, into: NtpTimestamp): NtpTimestamp {
+    const seconds = (perfMs - this.perfMs) / 1000;
+    const whole = Math.floor(seconds);
+    let f = this.wall.f + Math.round((seconds - whole) * TWO_POW_32);
+    let sec = this.wall.s + whole;
+    if (f >= TWO_POW_32) {
+      f -= TWO_POW_32;
+      sec += 1;
+    }
+    into.s = sec >= TWO_POW_32 ? sec - TWO_POW_32 : sec;
+    into.f = f;
+    return into;
+  }
 }
 
 /** The reference the core serves from, after an upstream sample arrived (now = when the event is handled). */
@@ -156,6 +171,9 @@ export class KisstimeServer extends EventEmitter {
   /** The cheap clock reads, when the clock is the real one (tests drive a virtual clock through the slow path). */
   private readonly anchored: AnchoredClock | null;
   private anchorTimer: NodeJS.Timeout | null = null;
+  /** Reused for every datagram's receive and transmit times: the core reads them during the call and keeps neither. */
+  private readonly receiveAt: NtpTimestamp = { s: 0, f: 0 };
+  private readonly transmitAt: NtpTimestamp = { s: 0, f: 0 };
 
   constructor(options: ServerOptions) {
     super();
@@ -264,7 +282,7 @@ export class KisstimeServer extends EventEmitter {
     // Receive timestamp first: nothing may run between the datagram's arrival and reading the clock.
     const anchored = this.anchored;
     const perfMs = anchored ? performance.now() : 0;
-    const receive = anchored ? anchored.wallAt(perfMs) : this.clock.wallNtp();
+    const receive = anchored ? anchored.wallInto(perfMs, this.receiveAt) : this.clock.wallNtp();
     const socket = this.socket;
     if (!socket) return;
     // The reply is written over the request, whose buffer is this datagram's own: one allocation fewer per answer.
@@ -279,7 +297,7 @@ export class KisstimeServer extends EventEmitter {
     }
     if (kind === 'silent') return;
     // Transmit timestamp last, as close to the send as JavaScript gets.
-    if (kind === 'answer') this.responder.stampTransmit(out, anchored ? anchored.wallAt(performance.now()) : this.clock.wallNtp());
+    if (kind === 'answer') this.responder.stampTransmit(out, anchored ? anchored.wallInto(performance.now(), this.transmitAt) : this.clock.wallNtp());
     // out is exactly the 48 bytes to send, so no offset and length (which would make dgram slice it again); no send
     // callback either: a completed send then costs no further JavaScript, and failures surface as socket 'error'.
     socket.send(out, rinfo.port, rinfo.address);
