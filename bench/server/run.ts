@@ -376,7 +376,9 @@ async function main(): Promise<void> {
       + 'each worker keeps its own client table, so per-client rate limits and conduct records split across workers. With the load generator on the same 2 CPUs this says little about a machine with cores to spare.']
     : [];
   const caveat = 'The machine ran other work at the same time (the load average above): answered/s and the tail latency, which here mostly measures '
-    + 'the scheduler, vary between runs by tens of percent; CPU µs per answer is the steadier figure.';
+    + 'the scheduler, vary between runs by tens of percent; CPU µs per answer is the steadier figure. The generator outruns every server, so each '
+    + 'socket buffer overflows during the blast; chronyd keeps the kernel\'s default receive buffer (net.core.rmem_default) while the Node servers '
+    + 'ask for 4 MiB, so it drops the most and its answered/s understates it: compare it by CPU µs per answer.';
   const md = ['## Server', '', '`npm run bench:server` (bench/server/run.ts): ' + setup + '.', '', table(rows, o.rate), '', ...ratios(kisstime, echo, chronyd), ...clusterLine, '', where, '', caveat, ''].join('\n');
   process.stdout.write('\n' + md + '\n');
   const out = join(ROOT, 'bench', 'server', 'results.json');
