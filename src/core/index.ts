@@ -18,6 +18,7 @@ export * from './server-address';
 export * from './server-acl';
 export * from './server-table';
 export * from './server-rate';
+export * from './server-politeness';
 export * from './server-refid';
 export * from './server-config';
 export * from './server-reference';

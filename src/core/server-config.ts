@@ -8,7 +8,7 @@ import { RateLimit } from './server-rate';
 export const DEFAULT_RATE_INTERVAL_S = 8;
 export const DEFAULT_RATE_BURST = 8;
 export const DEFAULT_RATE_LEAK = 4;
-/** Clients remembered at once; about 50 bytes each plus the address string. */
+/** Clients remembered at once; about 90 bytes each plus the address string. */
 export const DEFAULT_MAX_CLIENTS = 8192;
 /** log2 s of the clock we serve: a high-resolution timer read by Node, about a microsecond. */
 export const DEFAULT_PRECISION = -20;

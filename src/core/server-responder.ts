@@ -5,6 +5,7 @@
 import { asciiToRefId } from './codec';
 import { checkAccess } from './server-acl';
 import { ServerConfig } from './server-config';
+import { ClientConduct, KISS_SENT_DENY, KISS_SENT_RATE, KISS_SENT_RSTR, noteKissSent, noteRequest, resetConduct, rudeClients } from './server-politeness';
 import { chargeRequest, kissAllowed, resetClient } from './server-rate';
 import { DISPERSION_RATE_S_PER_S, localClockReference, ServedReference, unsynchronisedReference } from './server-reference';
 import { AnswerFields, checkRequest, TRANSMIT_OFFSET, writeAnswer, writeKiss, writeTimestampAt } from './server-reply';
@@ -39,6 +40,8 @@ export class NtpResponder {
   private readonly touched: { index: number; isNew: boolean };
   private readonly fields: AnswerFields;
   private readonly ratePoll: number;
+  /** How long a RATE kiss asks a client to stay away (2^poll s, the poll we send), ms. */
+  private readonly rateAwayMs: number;
   /** Why the last request got what it got ('answer', 'leak', a kiss code or a drop reason), for tests and logs. */
   lastOutcome: string;
 
@@ -51,6 +54,7 @@ export class NtpResponder {
     this.touched = { index: 0, isNew: false };
     this.fields = { leap: 0, stratum: 0, precision: config.precision, refId: 0, rootDelayS: 0, rootDispersionS: 0, reference: { s: 0, f: 0 }, receive: { s: 0, f: 0 } };
     this.ratePoll = pollFor(config.kissIntervalMs / 1000);
+    this.rateAwayMs = (1 << this.ratePoll) * 1000;
     this.lastOutcome = '';
   }
 
@@ -75,7 +79,10 @@ export class NtpResponder {
 
   /**
    * Decides what request, from address, gets. receiveLocal is the local clock when the datagram arrived; nowMs a
-   * monotonic clock. The reply (always 48 bytes) is written to out, which must hold at least 48 bytes.
+   * monotonic clock. The reply (always 48 bytes) is written to out, which must hold at least 48 bytes. out may be
+   * request itself: everything is read from the request (checks, conduct, then the fields the reply echoes, each
+   * before the bytes that hold it are overwritten) so an adapter can answer in the datagram's own buffer. Nor is
+   * receiveLocal kept past the call, so an adapter may pass the same object every time.
    */
   respond(request: Uint8Array, address: string, nowMs: number, receiveLocal: NtpTimestamp, out: Uint8Array): ResponseKind {
     const stats = this.counters;
@@ -88,16 +95,24 @@ export class NtpResponder {
     const touched = this.touched;
     touchClient(table, address, touched);
     const r = touched.index;
-    if (touched.isNew) resetClient(table, r, nowMs, this.config.rate.burst);
+    if (touched.isNew) {
+      resetClient(table, r, nowMs, this.config.rate.burst);
+      resetConduct(table, r, nowMs);
+    }
+    noteRequest(table, r, nowMs, request, receiveLocal.s + this.reference.offsetS, this.rateAwayMs);
 
     if (access !== 'allow') {
       if (!kissAllowed(table, r, nowMs, this.config.kissIntervalMs)) return this.drop(access === 'deny' ? 'denied' : 'restricted');
+      noteKissSent(table, r, access === 'deny' ? KISS_SENT_DENY : KISS_SENT_RSTR);
       return this.kiss(request, out, access === 'deny' ? 'DENY' : 'RSTR', access === 'deny' ? KISS_DENY : KISS_RSTR, 0);
     }
 
     const verdict = chargeRequest(table, r, nowMs, this.config.rate, this.random);
     if (verdict === 'drop') return this.drop('rate-limited');
-    if (verdict === 'kiss') return this.kiss(request, out, 'RATE', KISS_RATE, this.ratePoll);
+    if (verdict === 'kiss') {
+      noteKissSent(table, r, KISS_SENT_RATE);
+      return this.kiss(request, out, 'RATE', KISS_RATE, this.ratePoll);
+    }
     if (verdict === 'leak') stats.leaked++;
     this.answer(request, out, nowMs, receiveLocal);
     this.lastOutcome = verdict;
@@ -113,6 +128,11 @@ export class NtpResponder {
     this.counters.clients = this.table.size;
     this.counters.evictions = this.table.evictions;
     return copyServerStats(this.counters);
+  }
+
+  /** The clients that behave worst (ignoring kisses, asking under the 15 s floor, leaking their clock), and how many misbehave. */
+  rudeClients(limit: number, nowMs: number): { count: number; worst: ClientConduct[] } {
+    return rudeClients(this.table, limit, nowMs);
   }
 
   private drop(reason: DropReason): ResponseKind {

@@ -25,6 +25,15 @@ export interface ClientTable {
   tokens: Float64Array;
   lastMs: Float64Array;
   kissMs: Float64Array;
+  /** Politeness record (server-politeness.ts): requests, first and last seen, shortest gap between two requests. */
+  requests: Uint32Array;
+  firstMs: Float64Array;
+  seenMs: Float64Array;
+  shortestMs: Float64Array;
+  /** The last kiss sent (KISS_NONE, KISS_SENT_RATE, ...), requests that came while it should have kept the client away, and requests carrying the client's clock. */
+  kissCode: Uint8Array;
+  ignoredKisses: Uint32Array;
+  clockLeaks: Uint32Array;
 }
 
 export function createClientTable(capacity: number): ClientTable {
@@ -48,6 +57,13 @@ export function createClientTable(capacity: number): ClientTable {
     tokens: new Float64Array(cap),
     lastMs: new Float64Array(cap),
     kissMs: new Float64Array(cap),
+    requests: new Uint32Array(cap),
+    firstMs: new Float64Array(cap),
+    seenMs: new Float64Array(cap),
+    shortestMs: new Float64Array(cap),
+    kissCode: new Uint8Array(cap),
+    ignoredKisses: new Uint32Array(cap),
+    clockLeaks: new Uint32Array(cap),
   };
 }
 

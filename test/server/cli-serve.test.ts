@@ -60,4 +60,36 @@ describe('kisstime serve', () => {
     const text = c.out.join('');
     expect(text).toMatch(/stats +3 req · 1 ok · DENY 1 · dropped 1 · 2\/8192 clients.*too-short 1/);
   });
+
+  test('--stats names the rudest clients: one that keeps asking after DENY, one under the 15 s floor', async () => {
+    const c = capture();
+    const done = run(['--listen', `${address}:0`, '--local-stratum', '7', '--deny', '127.66.0.0/16', '--stats', '--stats-interval', '0.3s'], c.io);
+    let port = 0;
+    for (let i = 0; i < 100 && port === 0; i++) {
+      const m = /listen\s+\S+:(\d+)/.exec(c.out.join(''));
+      if (m) port = parseInt(m[1], 10);
+      else await sleep(20);
+    }
+    for (let i = 0; i < 3; i++) await queryOnce(address, { port, timeoutMs: 200, sourceAddress: '127.66.0.9' });
+    for (let i = 0; i < 2; i++) await queryOnce(address, { port, timeoutMs: 200, sourceAddress: '127.67.0.4' });
+    await sleep(500);
+    c.abort();
+    expect(await done).toBe(0);
+    const text = c.out.join('');
+    expect(text).toMatch(/; 2 rude clients\n/);
+    expect(text).toMatch(/rude +127\.66\.0\.9: asked 2 times after DENY; shortest interval 0\.\d s \(floor 15 s\), [\d.]+ requests\/min \(3 requests\)/);
+    expect(text).toMatch(/rude +127\.67\.0\.4: shortest interval 0\.\d s \(floor 15 s\)/);
+  });
+
+  test('an address already taken is reported with the address, the usual culprit and exit 1', async () => {
+    const holder = createSocket('udp4');
+    const port = await new Promise<number>((resolve) => holder.bind(0, address, () => resolve(holder.address().port)));
+    try {
+      const c = capture();
+      expect(await run(['--listen', `${address}:${port}`, '--local-stratum', '7'], c.io)).toBe(1);
+      expect(c.err.join('')).toContain(`cannot listen on ${address}:${port}: EADDRINUSE, the address is taken (usually by a time server already running there: chronyd or ntpd)`);
+    } finally {
+      holder.close();
+    }
+  });
 });

@@ -1,7 +1,8 @@
 // Memory stays flat under a flood from many distinct sources: the client table stops at its cap (least recently
-// used forgotten first) and a legitimate client keeps getting answers. 100k sources through the sans-IO core, and
-// 100k real datagrams from 100k distinct 127.x.y.z source addresses to a server in its own process, whose resident
-// memory is reported.
+// used forgotten first), so does the per-client conduct record kept in it, and a legitimate client keeps getting
+// answers. 100k sources through the sans-IO core, and 100k real datagrams from 100k distinct 127.x.y.z source
+// addresses to a server in its own process, whose resident memory is reported. Every flood request carries the
+// clock in its transmit timestamp, so every source in the table is on the rude list too.
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -10,7 +11,7 @@ import { buildSync } from 'esbuild';
 import { afterAll, describe, expect, test } from 'vitest';
 import { encodeRequest, NtpResponder, validateServerConfig } from '../../src/core';
 import { allocateLoopback, releaseLoopback } from '../support/loopback';
-import { queryOnce } from '../support/packet';
+import { makeRequest, ntpNow, queryOnce } from '../support/packet';
 import { makeTempDir } from '../support/process';
 
 const SOURCES = 100000;
@@ -61,11 +62,13 @@ describe('real sockets: 100k distinct loopback sources', () => {
     releaseLoopback(serverAddress);
   });
 
+  /** Sends message and resolves with the child's reply to it (its 'reply' names the request: a reply to a stats
+   *  sample that was still in flight must not be taken for the answer to a stats-gc). */
   function ask<T>(message: string, key: string): Promise<T> {
     return new Promise((resolve) => {
       const c = child as ChildProcess;
       const onMessage = (m: Record<string, unknown>): void => {
-        if (key in m) {
+        if (key in m && (message === '' || m.reply === message)) {
           c.off('message', onMessage);
           resolve(m as T);
         }
@@ -84,7 +87,7 @@ describe('real sockets: 100k distinct loopback sources', () => {
     const baseline = await ask<{ rssBytes: number }>('stats', 'stats');
 
     // Senders: a pool of sockets, each bound to the next flood source, sending one request and closing.
-    const request = Buffer.from(encodeRequest({ s: 7, f: 7 }));
+    const request = makeRequest(ntpNow()).bytes;
     let next = 0;
     let sent = 0;
     const sendFrom = (n: number): Promise<void> => new Promise((resolve) => {
@@ -136,7 +139,7 @@ describe('real sockets: 100k distinct loopback sources', () => {
     await polite;
     clearInterval(sampler);
     await new Promise((r) => setTimeout(r, 200));
-    const after = await ask<{ stats: { requests: number; answered: number; clients: number; evictions: number; maxClients: number }; rssBytes: number }>('stats', 'stats');
+    const after = await ask<{ stats: { requests: number; answered: number; clients: number; evictions: number; maxClients: number }; rude: { count: number; worst: unknown[] }; rssBytes: number }>('stats', 'stats');
     const afterGc = await ask<{ heapUsedBytes: number }>('stats-gc', 'stats');
     const seconds = (Date.now() - started) / 1000;
     const maxRss = Math.max(after.rssBytes, ...peakRss);
@@ -144,9 +147,13 @@ describe('real sockets: 100k distinct loopback sources', () => {
       `table ${after.stats.clients}/${after.stats.maxClients}, evictions ${after.stats.evictions}; ` +
       `server RSS ${(baseline.rssBytes / 1048576).toFixed(1)} MiB before, peak ${(maxRss / 1048576).toFixed(1)} MiB, after ${(after.rssBytes / 1048576).toFixed(1)} MiB; ` +
       `live heap after GC ${(warmHeap / 1048576).toFixed(2)} MiB at ${WARM} sources, ${(afterGc.heapUsedBytes / 1048576).toFixed(2)} MiB at ${SOURCES}; ` +
-      `polite client answered ${politeAnswers}/${politeAsks}`);
+      `polite client answered ${politeAnswers}/${politeAsks}; rude list ${after.rude.count} (all flood sources leak their clock)`);
     expect(sent).toBe(SOURCES);
     expect(after.stats.clients).toBe(CAP);
+    // The conduct record lives in the table: the rude list cannot outgrow it, however many sources there were.
+    expect(after.rude.count).toBeGreaterThan(CAP - 10);
+    expect(after.rude.count).toBeLessThanOrEqual(CAP);
+    expect(after.rude.worst).toHaveLength(3);
     // Loopback drops little, but a loaded machine (the whole suite on two cores) can overflow the server's
     // receive buffer: 98% arrived in one such run. 90% still puts 80k sources past the 10k cap.
     expect(after.stats.requests).toBeGreaterThan(SOURCES * 0.9);

@@ -1,21 +1,32 @@
 // The kisstime-server Node-RED node: it syncs through a kisstime-servers config node from an upstream whose clock is
-// 3 s ahead, serves that time at stratum 3, kisses a denied client, and reports its counters on its output and
-// status. Real sockets on loopback, Node-RED's own test helper.
+// 3 s ahead, serves that time at stratum 3, kisses a denied client, reports its counters on its first output and
+// the rude clients on its second, and says each problem once (to a Catch node, or as one log line). Real sockets on
+// loopback, Node-RED's own test helper (whose RED._ returns the message key: wording is checked in the real runtime,
+// nodered-runtime-server.test.ts).
 
+import { createSocket } from 'node:dgram';
 import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { helper, Inbox, kisstimeNodes, StatusLog, tempUserDir } from '../nodered/harness';
+import { helper, Inbox, kisstimeNodes, StatusLog, tempUserDir, type TestNode } from '../nodered/harness';
 import { makeReply, startKisser, type Kisser } from '../support/kisser';
 import { allocateLoopback, freeUdpPort, releaseLoopback } from '../support/loopback';
-import { queryOnce, sleep, timestampDiffSeconds } from '../support/packet';
+import { makeRequest, ntpNow, queryOnce, sleep, timestampDiffSeconds } from '../support/packet';
 
 const nodeRequire = createRequire(__filename);
 const serverNode = nodeRequire('../../nodes/kisstime-server.js');
+const catchNode = nodeRequire('@node-red/nodes/core/common/25-catch.js');
 
 const serverAddress = allocateLoopback('server-nodered');
 const upstreamAddress = allocateLoopback('server-nodered-upstream');
 let upstream: Kisser;
 let upstreamPort = 0;
+
+/** Every call of a node method (warn, error, ...) from now on, as its argument lists. */
+function calls(node: TestNode, method: string): unknown[][] {
+  const seen: unknown[][] = [];
+  node.on('call:' + method, ((call: { args: unknown[] }) => seen.push(call.args)) as (arg: never) => void);
+  return seen;
+}
 
 beforeAll(async () => {
   upstreamPort = await freeUdpPort(upstreamAddress);
@@ -46,7 +57,10 @@ describe('kisstime-server node', () => {
     await helper.load([...kisstimeNodes, serverNode], flow);
     const status = new StatusLog(helper.getNode('srv'));
     const inbox = new Inbox(helper.getNode('out'));
-    await status.waitFor((s) => /stratum 3/.test(s.text ?? ''), 8000);
+    const srv = helper.getNode('srv') as TestNode & { server: { reference(): { synced: boolean } } };
+    for (let i = 0; i < 400 && !srv.server.reference().synced; i++) await sleep(20);
+    expect(srv.server.reference().synced).toBe(true);
+    await status.waitFor((s) => /kisstime-server\.status\.stratum/.test(s.text ?? ''), 3000);
     const answer = await queryOnce(serverAddress, { port, timeoutMs: 1000 });
     if (!answer) throw new Error('no answer');
     expect(answer.packet.stratum).toBe(3);
@@ -62,12 +76,98 @@ describe('kisstime-server node', () => {
     expect(stats.payload).toMatchObject({ answered: 1, kissed: { RATE: 0, DENY: 1, RSTR: 0 }, synced: true, stratum: 3, clients: 2 });
   }, 20000);
 
-  test('a bad access list is refused with the field named, and nothing listens', async () => {
+  test('a bad access list is refused once, to a Catch node with the field named, nothing listens, and inputs log nothing', async () => {
     const port = await freeUdpPort(serverAddress);
-    await helper.load([...kisstimeNodes, serverNode], [{ id: 'srv', type: 'kisstime-server', address: serverAddress, port: String(port), allow: '10.0.0.0/99' }]);
-    const status = new StatusLog(helper.getNode('srv'));
-    const s = await status.waitFor((x) => x.fill === 'red');
-    expect(s.text).toContain('allow');
+    await helper.load([...kisstimeNodes, serverNode, catchNode], [
+      { id: 'tab', type: 'tab' },
+      { id: 'srv', z: 'tab', type: 'kisstime-server', address: serverAddress, port: String(port), allow: '10.0.0.0/99', localStratum: 5, serveLocal: true },
+      { id: 'catcher', z: 'tab', type: 'catch', scope: null, wires: [['caught']] },
+      { id: 'caught', z: 'tab', type: 'helper' },
+    ]);
+    const srv = helper.getNode('srv');
+    const errors = calls(srv, 'error');
+    const status = new StatusLog(srv);
+    const caught = await new Inbox(helper.getNode('caught')).waitFor(1);
+    expect(caught[0].error?.message).toBe('kisstime-server.errors.field');
+    expect(caught[0].payload).toEqual({ field: 'allow' });
+    expect(caught[0].error?.source.id).toBe('srv');
+    expect((await status.waitFor((x) => x.fill === 'red')).text).toBe('kisstime-server.status.refused');
     expect(await queryOnce(serverAddress, { port, timeoutMs: 300 })).toBeNull();
+    for (let i = 0; i < 5; i++) srv.receive({ payload: i });
+    await sleep(100);
+    expect(errors.length).toBe(1);
+  });
+
+  test('an address already taken (a running chronyd or ntpd, say) reaches a Catch node with the code, address and port', async () => {
+    const holder = createSocket('udp4');
+    const port = await new Promise<number>((resolve) => holder.bind(0, serverAddress, () => resolve(holder.address().port)));
+    try {
+      await helper.load([...kisstimeNodes, serverNode, catchNode], [
+        { id: 'tab', type: 'tab' },
+        { id: 'srv', z: 'tab', type: 'kisstime-server', address: serverAddress, port: String(port), serveLocal: true, localStratum: 5 },
+        { id: 'catcher', z: 'tab', type: 'catch', scope: ['srv'], wires: [['caught']] },
+        { id: 'caught', z: 'tab', type: 'helper' },
+      ]);
+      const caught = await new Inbox(helper.getNode('caught')).waitFor(1);
+      expect(caught[0].error?.message).toBe('kisstime-server.errors.addressInUse');
+      expect(caught[0].payload).toEqual({ code: 'EADDRINUSE', address: serverAddress, port });
+      const status = new StatusLog(helper.getNode('srv'));
+      helper.getNode('srv').receive({});
+      expect((await status.waitFor((x) => x.fill === 'red')).text).toBe('kisstime-server.status.addressInUse');
+    } finally {
+      holder.close();
+    }
+  });
+
+  test('without an upstream it warns once, listens on 127.0.0.1 when no address is set, and answers "unsynchronised"', async () => {
+    const port = await freeUdpPort('127.0.0.1');
+    await helper.load([...kisstimeNodes, serverNode], [{ id: 'srv', type: 'kisstime-server', address: '', port: String(port), statsInterval: '1' }]);
+    const srv = helper.getNode('srv');
+    const warnings = calls(srv, 'warn');
+    const answer = await queryOnce('127.0.0.1', { port, timeoutMs: 1000 });
+    expect(answer?.packet.leap).toBe(3);
+    expect(answer?.packet.stratum).toBe(16);
+    for (let i = 0; i < 3; i++) srv.receive({});
+    await sleep(1200);
+    expect(warnings.map((w) => w[0])).toEqual(['kisstime-server.warn.noUpstream']);
+  });
+
+  test('a rude client (every 100 ms, its clock in every request, back straight after RATE) is flagged on the second output and the status', async () => {
+    const port = await freeUdpPort(serverAddress);
+    await helper.load([...kisstimeNodes, serverNode], [
+      { id: 'srv', type: 'kisstime-server', address: serverAddress, port: String(port), serveLocal: true, localStratum: 4, statsInterval: '1', wires: [['stats'], ['rude']] },
+      { id: 'stats', type: 'helper' },
+      { id: 'rude', type: 'helper' },
+    ]);
+    const rudeInbox = new Inbox(helper.getNode('rude'));
+    const status = new StatusLog(helper.getNode('srv'));
+    // A polite neighbour asks once and is never listed.
+    await queryOnce(serverAddress, { port, timeoutMs: 500, sourceAddress: '127.70.0.1' });
+    const rude = createSocket('udp4');
+    await new Promise<void>((resolve) => rude.bind(0, '127.70.0.66', () => resolve()));
+    try {
+      for (let i = 0; i < 15; i++) {
+        const req = makeRequest(ntpNow()).bytes;
+        await new Promise<void>((resolve) => rude.send(req, port, serverAddress, () => resolve()));
+        await sleep(100);
+      }
+    } finally {
+      rude.close();
+    }
+    // Asked now, the report covers every request the rude client sent.
+    helper.getNode('srv').receive({});
+    await sleep(100);
+    const reports = await rudeInbox.waitFor(1, 3000);
+    const report = reports[reports.length - 1];
+    expect(report.topic).toBe('clients');
+    const payload = report.payload as { rude: number; clients: number; worst: Record<string, unknown>[] };
+    expect(payload.rude).toBe(1);
+    expect(payload.clients).toBe(2);
+    expect(payload.worst[0]).toMatchObject({ address: '127.70.0.66', requests: 15, underFloor: true, lastKiss: 'RATE', clockLeaks: 15 });
+    expect(payload.worst[0].ignoredKisses).toBeGreaterThan(0);
+    expect(payload.worst[0].shortestIntervalS).toBeLessThan(0.5);
+    expect(payload.worst[0].reasons).toEqual(['kisstime-server.reason.ignoredRate', 'kisstime-server.reason.underFloor', 'kisstime-server.reason.clock']);
+    const s = await status.waitFor((x) => /kisstime-server\.status\.rude/.test(x.text ?? ''), 3000);
+    expect(s.fill).toBe('yellow');
   });
 });

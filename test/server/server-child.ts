@@ -1,6 +1,7 @@
 // A Kisstime server in a process of its own, so that its resident memory can be measured apart from the test
 // runner. Started by forking the esbuild bundle of this file; talks over IPC:
-// argv[2] = JSON { address, port, config } → sends { listening: {address, port} }; on 'stats' → { stats, rssBytes }.
+// argv[2] = JSON { address, port, config } → sends { listening: {address, port} }; on 'stats' or 'stats-gc' →
+// { reply, stats, rude, rssBytes, heapUsedBytes }.
 
 import { createServer } from '../../src/node/server';
 
@@ -14,7 +15,9 @@ process.on('message', (m: string) => {
   // After a full collection, heapUsed is what the server really holds (started with --expose-gc for this).
   const gc = (globalThis as { gc?: () => void }).gc;
   if (m === 'stats-gc' && gc) gc();
-  if (m === 'stats' || m === 'stats-gc') process.send?.({ stats: server.stats(), rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed });
+  if (m === 'stats' || m === 'stats-gc') {
+    process.send?.({ reply: m, stats: server.stats(), rude: server.rudeClients(3), rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed });
+  }
   if (m === 'stop') server.stop().then(() => process.exit(0));
 });
 process.on('disconnect', () => process.exit(0));

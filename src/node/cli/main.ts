@@ -8,6 +8,7 @@ const COMMANDS: { [name: string]: { load: () => Command; help: string } } = {
   sync: { load: () => require('./sync').run, help: 'sync HOST[:PORT]... [options]          the long-running polite loop' },
   serve: { load: () => require('./serve').run, help: 'serve --listen ADDR:PORT [options]      a policy-enforcing time server' },
   simulate: { load: () => require('./simulate').run, help: 'simulate --devices N --days D --scenario NAME   the fleet simulator' },
+  audit: { load: () => require('./audit').run, help: 'audit --cmd TEMPLATE | --listen ADDR:PORT   grade an SNTP client\'s politeness' },
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -2,11 +2,14 @@
 // with its own saved state) and serves the LAN from the local clock corrected by what that client measured, with
 // access lists and per-client rate limits enforced by kisses. With --stats it prints what it did every so often.
 
-import { formatDurationS, formatServerStats, parseDurationS, ServerConfigInput, ServerStats } from '../../core';
+import { parseArgs } from 'node:util';
+import { ClientConduct, formatDurationS, formatServerStats, parseDurationS, ServerConfigInput, ServerStats } from '../../core';
 import { KisstimeClient } from '../client';
 import { NodeClock } from '../clock';
+import { describeConduct } from '../conduct-text';
 import { createServer, KisstimeServer, UpstreamReport } from '../server';
-import { CliIo, clientConfigFromFlags, clientFlagMessage, defaultStatePath, parseArgs, processIo, signedSeconds, untilStopped } from './args';
+import { CliIo, clientConfigFromFlags, clientFlagMessage, defaultStatePath, processIo, signedSeconds, untilStopped } from './args';
+import { flagErrorMessage } from './flag-error';
 
 const USAGE = 'usage: kisstime serve --listen ADDR:PORT [--upstream HOST[:PORT]]... [--local-stratum N]\n'
   + '                     [--allow CIDR]... [--deny CIDR]... [--rate-interval D] [--rate-burst N] [--rate-leak N]\n'
@@ -14,41 +17,38 @@ const USAGE = 'usage: kisstime serve --listen ADDR:PORT [--upstream HOST[:PORT]]
   + '                     [--lan] [--min-interval D] [--max-interval D] [--startup-delay MIN-MAX] [--state FILE]\n'
   + '  answers only mode-3 requests, always with 48 bytes; before the upstream syncs it answers "unsynchronised"\n'
   + '  (LI=3, stratum 16) unless --local-stratum N; rate limits default to chrony\'s: 8s, burst 8, leak 1 in 4\n'
-  + '  (--rate-interval 0 turns them off); outside --allow → RSTR kiss, inside --deny → DENY kiss, both rate-limited\n';
+  + '  (--rate-interval 0 turns them off); outside --allow → RSTR kiss, inside --deny → DENY kiss, both rate-limited\n'
+  + '  --stats also lists the rudest clients: those that came back after a DENY, RSTR or too soon after a RATE, asked\n'
+  + '  less than 15 s apart, or put their clock in their requests (the record is per address, in the bounded client table)\n';
 
-const REPEATABLE = ['--upstream', '--allow', '--deny'];
-
-const FLAGS = {
-  '--listen': 'value', '--local-stratum': 'value', '--rate-interval': 'value', '--rate-burst': 'value', '--rate-leak': 'value',
-  '--max-clients': 'value', '--stats-interval': 'value', '--stats': 'switch', '--json': 'switch',
-  '--lan': 'switch', '--min-interval': 'value', '--max-interval': 'value', '--startup-delay': 'value', '--state': 'value',
-  '--help': 'switch', '-h': 'switch',
+const OPTIONS = {
+  'listen': { type: 'string' },
+  'upstream': { type: 'string', multiple: true },
+  'allow': { type: 'string', multiple: true },
+  'deny': { type: 'string', multiple: true },
+  'local-stratum': { type: 'string' },
+  'rate-interval': { type: 'string' },
+  'rate-burst': { type: 'string' },
+  'rate-leak': { type: 'string' },
+  'max-clients': { type: 'string' },
+  'stats': { type: 'boolean' },
+  'stats-interval': { type: 'string' },
+  'json': { type: 'boolean' },
+  'lan': { type: 'boolean' },
+  'min-interval': { type: 'string' },
+  'max-interval': { type: 'string' },
+  'startup-delay': { type: 'string' },
+  'state': { type: 'string' },
+  'help': { type: 'boolean', short: 'h' },
 } as const;
+
+/** How many of the rudest clients --stats lists. */
+const RUDE_SHOWN = 5;
 
 const SERVER_FIELD_FLAGS: { [field: string]: string } = {
   allow: '--allow', deny: '--deny', rateInterval: '--rate-interval', rateBurst: '--rate-burst', rateLeak: '--rate-leak',
   maxClients: '--max-clients', localStratum: '--local-stratum',
 };
-
-/** Pulls the flags that may be given more than once out of args, since parseArgs keeps only the last value. */
-function takeRepeatable(args: string[]): { rest: string[]; lists: { [flag: string]: string[] }; problem: string } {
-  const lists: { [flag: string]: string[] } = {};
-  for (const f of REPEATABLE) lists[f] = [];
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const eq = arg.indexOf('=');
-    const name = eq > 0 ? arg.substring(0, eq) : arg;
-    if (!REPEATABLE.includes(name)) {
-      rest.push(arg);
-      continue;
-    }
-    const value = eq > 0 ? arg.substring(eq + 1) : args[++i];
-    if (value === undefined || value === '') return { rest, lists, problem: name + ' needs a value' };
-    lists[name].push(value);
-  }
-  return { rest, lists, problem: '' };
-}
 
 /** "127.0.0.1:123", "[::1]:123", ":123" (all IPv4 addresses) → address and port. */
 export function parseListen(text: string): { address: string; port: number } | null {
@@ -67,22 +67,28 @@ function flagMessage(table: { [field: string]: string }, field: string, message:
   return flag ? flag + ': ' + message.substring(message.indexOf(': ') + 2) : message;
 }
 
-function statsText(stats: ServerStats, json: boolean): string {
-  if (json) return JSON.stringify({ event: 'stats', at: new Date().toISOString(), stats });
+function statsText(stats: ServerStats, rude: { count: number; worst: ClientConduct[] }, json: boolean): string {
+  const at = new Date().toISOString();
+  if (json) return JSON.stringify({ event: 'stats', at, stats, rudeClients: rude.count, worstClients: rude.worst });
   const dropped = Object.keys(stats.dropped).filter((k) => stats.dropped[k as keyof ServerStats['dropped']] > 0)
     .map((k) => k + ' ' + stats.dropped[k as keyof ServerStats['dropped']]);
-  return new Date().toISOString() + ' stats    ' + formatServerStats(stats) + (stats.leaked ? '; leaked ' + stats.leaked : '')
-    + (dropped.length ? '; dropped: ' + dropped.join(', ') : '') + '; evicted ' + stats.evictions;
+  const lines = [at + ' stats    ' + formatServerStats(stats) + (stats.leaked ? '; leaked ' + stats.leaked : '')
+    + (dropped.length ? '; dropped: ' + dropped.join(', ') : '') + '; evicted ' + stats.evictions
+    + (rude.count ? '; ' + rude.count + ' rude client' + (rude.count === 1 ? '' : 's') : '')];
+  for (const c of rude.worst) lines.push(at + ' rude     ' + c.address + ': ' + describeConduct(c) + ' (' + c.requests + ' requests)');
+  return lines.join('\n');
 }
 
 export async function run(args: string[], io: CliIo = processIo()): Promise<number> {
-  const taken = takeRepeatable(args);
-  const parsed = taken.problem ? { ok: false as const, message: taken.problem } : parseArgs(taken.rest, FLAGS);
-  if (!parsed.ok) {
-    io.err('kisstime serve: ' + parsed.message + '\n' + USAGE);
+  let parsed: { values: { [k: string]: string | string[] | boolean | undefined }; positionals: string[] };
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true });
+  } catch (error) {
+    io.err('kisstime serve: ' + flagErrorMessage(error) + '\n' + USAGE);
     return 2;
   }
-  if (parsed.switches['--help'] || parsed.switches['-h']) {
+  const values = parsed.values;
+  if (values.help) {
     io.out(USAGE);
     return 0;
   }
@@ -90,30 +96,33 @@ export async function run(args: string[], io: CliIo = processIo()): Promise<numb
     io.err('kisstime serve: unexpected argument ' + JSON.stringify(parsed.positionals[0]) + ' (upstreams go after --upstream)\n' + USAGE);
     return 2;
   }
-  const v = parsed.values;
-  const json = parsed.switches['--json'] === true;
-  const listen = v['--listen'] === undefined ? null : parseListen(v['--listen']);
+  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] as string : undefined);
+  const list = (k: string): string[] => (Array.isArray(values[k]) ? values[k] as string[] : []);
+  const json = values.json === true;
+  const listenText = str('listen');
+  const listen = listenText === undefined ? null : parseListen(listenText);
   if (!listen) {
-    io.err('kisstime serve: --listen: ' + (v['--listen'] === undefined ? 'required' : 'expected ADDR:PORT, e.g. 192.168.1.1:123 or [::]:123: ' + JSON.stringify(v['--listen'])) + '\n' + USAGE);
+    io.err('kisstime serve: --listen: ' + (listenText === undefined ? 'required' : 'expected ADDR:PORT, e.g. 192.168.1.1:123 or [::]:123: ' + JSON.stringify(listenText)) + '\n' + USAGE);
     return 2;
   }
   let statsEveryS = 0;
-  if (parsed.switches['--stats'] || v['--stats-interval'] !== undefined) {
-    statsEveryS = v['--stats-interval'] === undefined ? 60 : parseDurationS(v['--stats-interval']);
+  const statsInterval = str('stats-interval');
+  if (values.stats || statsInterval !== undefined) {
+    statsEveryS = statsInterval === undefined ? 60 : parseDurationS(statsInterval);
     if (!(statsEveryS > 0)) {
-      io.err('kisstime serve: --stats-interval: not a positive duration: ' + JSON.stringify(v['--stats-interval']) + '\n');
+      io.err('kisstime serve: --stats-interval: not a positive duration: ' + JSON.stringify(statsInterval) + '\n');
       return 2;
     }
   }
 
   const serverConfig: ServerConfigInput = {
-    allow: taken.lists['--allow'],
-    deny: taken.lists['--deny'],
-    rateInterval: v['--rate-interval'],
-    rateBurst: v['--rate-burst'],
-    rateLeak: v['--rate-leak'],
-    maxClients: v['--max-clients'],
-    localStratum: v['--local-stratum'],
+    allow: list('allow'),
+    deny: list('deny'),
+    rateInterval: str('rate-interval'),
+    rateBurst: str('rate-burst'),
+    rateLeak: str('rate-leak'),
+    maxClients: str('max-clients'),
+    localStratum: str('local-stratum'),
   };
   const clock = new NodeClock();
   let server: KisstimeServer;
@@ -125,11 +134,14 @@ export async function run(args: string[], io: CliIo = processIo()): Promise<numb
     return 2;
   }
 
-  const upstreams = taken.lists['--upstream'];
+  const upstreams = list('upstream');
   let client: KisstimeClient | null = null;
-  const statePath = v['--state'] || defaultStatePath();
+  const statePath = str('state') || defaultStatePath();
   if (upstreams.length > 0) {
-    const flags = clientConfigFromFlags(upstreams, v, parsed.switches['--lan'] === true);
+    const polling = {
+      '--min-interval': str('min-interval'), '--max-interval': str('max-interval'), '--startup-delay': str('startup-delay'),
+    };
+    const flags = clientConfigFromFlags(upstreams, polling, values.lan === true);
     if (!flags.ok) {
       io.err('kisstime serve: ' + flags.message + '\n');
       return 2;
@@ -154,13 +166,13 @@ export async function run(args: string[], io: CliIo = processIo()): Promise<numb
   try {
     where = await server.start();
   } catch (error) {
-    io.err('kisstime serve: ' + (error as Error).message + (listen.port < 1024 ? ' (port ' + listen.port + ' needs root or CAP_NET_BIND_SERVICE)' : '') + '\n');
+    io.err('kisstime serve: ' + (error as Error).message + '\n');
     return 1;
   }
   server.on('error', (error: Error) => io.err('kisstime serve: ' + error.message + '\n'));
-  server.on('stats', (stats: ServerStats) => io.out(statsText(stats, json) + '\n'));
-  const listenText = where.address.includes(':') ? '[' + where.address + ']:' + where.port : where.address + ':' + where.port;
-  line('listen   ' + listenText + ' ' + (upstreams.length ? 'upstream ' + upstreams.join(' ') : 'no upstream')
+  server.on('stats', (stats: ServerStats) => io.out(statsText(stats, server.rudeClients(RUDE_SHOWN), json) + '\n'));
+  const boundText = where.address.includes(':') ? '[' + where.address + ']:' + where.port : where.address + ':' + where.port;
+  line('listen   ' + boundText + ' ' + (upstreams.length ? 'upstream ' + upstreams.join(' ') : 'no upstream')
     + (serverConfig.localStratum !== undefined ? '; local clock at stratum ' + serverConfig.localStratum + ' until synced' : '')
     + '; rate limit ' + (server.config.rate.intervalMs > 0 ? formatDurationS(server.config.rate.intervalMs / 1000) + ' burst ' + server.config.rate.burst + ' leak 1/' + server.config.rate.leak : 'off')
     + '; up to ' + server.config.maxClients + ' clients', { address: where.address, port: where.port, upstreams });
@@ -182,7 +194,7 @@ export async function run(args: string[], io: CliIo = processIo()): Promise<numb
 
   return new Promise<number>((resolve) => {
     untilStopped(io, () => {
-      if (statsEveryS > 0) io.out(statsText(server.stats(), json) + '\n');
+      if (statsEveryS > 0) io.out(statsText(server.stats(), server.rudeClients(RUDE_SHOWN), json) + '\n');
       Promise.all([server.stop(), client ? client.stop() : Promise.resolve()]).then(() => resolve(0), (error: Error) => {
         io.err('kisstime serve: ' + error.message + '\n');
         resolve(1);
