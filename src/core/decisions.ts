@@ -74,8 +74,9 @@ export interface RunState {
   /** When the request in flight times out, or the resolver is given up on. */
   due: number;
   pending: PendingRequest | null;
-  /** The address the request in flight went to. */
+  /** The address the request in flight went to, and how long before it the previous request to it went, s. */
   to: AddressState | null;
+  gap: number;
   /** The last request to any server: the 15 s floor holds between any two. */
   last: number;
   /** Requests sent this boot. */

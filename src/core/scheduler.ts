@@ -36,8 +36,8 @@ export function createScheduler(config: ClientConfig, random: () => number, save
   const restored = restoreState(saved, config, now, elapsedMs || 0);
   const last = lastSentMs(restored.state);
   const run: RunState = {
-    phase: 'idle', si: 0, ai: 0, next: NEVER, due: NEVER, pending: null, to: null, last: last, sent: 0, startup: NEVER, credit: NEVER, now: 0,
-    out: [],
+    phase: 'idle', si: 0, ai: 0, next: NEVER, due: NEVER, pending: null, to: null, gap: 0, last: last, sent: 0, startup: NEVER, credit: NEVER,
+    now: 0, out: [],
   };
   return { config: config, random: random, state: restored.state, run: run, restored: restored.note };
 }
@@ -223,8 +223,10 @@ function onReply(s: Scheduler, event: Extract<SchedulerEvent, { type: 'reply' }>
     if (holds.length >= MAX_HOLDS) holds.shift();
     holds.push({ h: p.host, a: p.address, p: p.port, c: verdict.code });
   } else if (action === 'slow-down') {
-    // RATE: the new floor is at least double the interval, and the interval never exceeds the maximum, so it rises to the floor.
-    ip.iv = ip.rf = intervalAfterRate(Math.max(ip.iv, ip.rf), verdict.poll, c.maxIntervalS);
+    // RATE: the new floor is at least double the interval, and the interval never exceeds the maximum, so it rises to
+    // the floor. The interval is what the server saw: after a backoff, the requests were further apart than ip.iv
+    // (found by the audit: a RATE after a long backoff must not bring the next request sooner).
+    ip.iv = ip.rf = intervalAfterRate(Math.max(ip.iv, ip.rf, r.gap), verdict.poll, c.maxIntervalS);
   }
   out.push({ type: 'kiss', code: verdict.code, action: action, host: p.host, address: p.address, port: p.port, intervalS: hold ? 0 : ip.iv });
   // An experimental code carries no instruction: the request stays open and may still time out.
@@ -293,6 +295,7 @@ function send(s: Scheduler, ip: AddressState): void {
   r.to = ip;
   r.due = now + Math.round(s.config.timeoutS * 1000);
   r.phase = 'in-flight';
+  r.gap = ip.sent > NEVER ? Math.round((now - ip.sent) / 1000) : 0;
   r.last = ip.sent = now;
   r.credit = NEVER;
   r.out.push({ type: 'send', requestId: id, host: server.h, address: ip.a, port: server.p, bytes: encodeRequest(nonce), timeoutAtMs: r.due });

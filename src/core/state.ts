@@ -178,11 +178,12 @@ function fromSchema1(r: Fields): Fields {
   };
 }
 
-/** Every time in the record moved by shiftMs; NEVER stays never. */
+/** Every time in the record moved by shiftMs, to the whole ms (the record holds integers); NEVER stays never. */
 function shiftTimes(state: ClientState, shiftMs: number): void {
-  const move = (ms: number): number => (ms > NEVER ? ms + shiftMs : NEVER);
+  const whole = Math.round(shiftMs);
+  const move = (ms: number): number => (ms > NEVER ? ms + whole : NEVER);
   state.t = move(state.t);
-  rebaseModel(state.m, shiftMs);
+  rebaseModel(state.m, whole);
   state.srv.forEach((server) => {
     server.ttl = move(server.ttl);
     server.dnsa = move(server.dnsa);
@@ -232,7 +233,8 @@ export function readSavedState(raw: unknown): { saved: ClientState | null; note:
  * Anything unreadable gives the fresh state and says why, and the scheduler then starts politely from scratch
  * (startup delay, minimum interval). elapsedMs is how long the device is known to have been off.
  */
-export function restoreState(raw: unknown, config: ClientConfig, nowMs: number, elapsedMs: number): { state: ClientState; note: RestoreNote } {
+export function restoreState(raw: unknown, config: ClientConfig, atMs: number, elapsedMs: number): { state: ClientState; note: RestoreNote } {
+  const nowMs = Math.round(atMs);
   const state = freshState(config, nowMs);
   const read = readSavedState(raw);
   const saved = read.saved;

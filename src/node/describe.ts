@@ -44,14 +44,9 @@ const DEFER_WHY: { [reason in DeferReason]: string } = {
   'stopped': 'every configured server has refused us',
 };
 
-function clockTime(d: Date): string {
-  const pad = (n: number): string => (n < 10 ? '0' : '') + n;
-  return pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
-}
-
-/** "deferred until 12:34:56 (min-interval)". */
+/** "deferred until 2026-12-04T12:34:56.000Z (min-interval)". */
 export function deferralMessage(reason: DeferReason, until: Date | null): string {
-  return (until ? 'deferred until ' + clockTime(until) : 'deferred') + ' (' + reason + ')';
+  return (until ? 'deferred until ' + until.toISOString() : 'deferred') + ' (' + reason + ')';
 }
 
 export function deferralExplanation(reason: DeferReason): string {

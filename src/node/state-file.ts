@@ -154,24 +154,26 @@ export class StateFile {
 }
 
 /**
- * Forgets what the file remembers against one server, named or by address: its refusals, RATE floors and backoff.
+ * Forgets what the file remembers against one server, named or by address (null: every server): its refusals, RATE
+ * floors and backoff.
  * When the last request went out is kept: no request ever follows another to the same server within 15 s.
  */
-export async function forgetServer(path: string, host: string, wallNowMs: number): Promise<{ holds: number; waits: number }> {
+export async function forgetServer(path: string, host: string | null, wallNowMs: number): Promise<{ holds: number; waits: number }> {
   const read = await readStateFileAsync(path, wallNowMs);
   const saved = readSavedState(read.raw).saved;
   if (!saved) return { holds: 0, waits: 0 };
-  const holds = saved.hold.filter((h) => h.h !== host && h.a !== host);
+  const about = (name: string): boolean => host === null || name === host;
+  const holds = saved.hold.filter((h) => !about(h.h) && !about(h.a));
   let waits = 0;
   saved.srv.forEach((server) => {
     server.ips.forEach((ip) => {
-      if ((server.h !== host && ip.a !== host) || (ip.rf === 0 && ip.fail === 0 && ip.wait === NEVER)) return;
+      if ((!about(server.h) && !about(ip.a)) || (ip.rf === 0 && ip.fail === 0 && ip.wait === NEVER)) return;
       waits++;
       ip.rf = 0;
       ip.fail = 0;
       ip.wait = NEVER;
     });
-    if (server.h === host) server.bad = 0;
+    if (about(server.h)) server.bad = 0;
   });
   const removed = { holds: saved.hold.length - holds.length, waits: waits };
   if (removed.holds + removed.waits > 0) {

@@ -12,7 +12,8 @@ describe('kisstime audit of the Kisstime Node CLI', () => {
   test('kisstime sync passes every rule, with floor, kisses, RATE, backoff, forgery and nonces all judged', async () => {
     const cli = builtCli();
     const report: AuditReport = await runAudit({
-      cmd: 'node ' + cli + ' sync {host}:{port} --lan --state {state} --min-interval 16s --startup-delay 0-0',
+      // The smallest accuracy keeps it polling near its 16 s floor, so that a short scenario sees several requests.
+      cmd: 'node ' + cli + ' sync {host}:{port} --lan --state {state} --min-interval 16s --accuracy 0.1ms --startup-delay 0-0',
       seconds: 60,
       port: 0,
       addresses: lanes.addresses,

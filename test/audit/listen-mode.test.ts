@@ -36,7 +36,7 @@ describe('kisstime audit --listen', () => {
         if (event.type !== 'scenario-start' || client) return;
         // The device is switched on once the audit listens, configured with the audit's address as its one server.
         client = createClient({
-          config: { servers: [address + ':' + event.port], lanServer: true, minInterval: '16s', startupDelayMin: 0, startupDelayMax: 0 },
+          config: { servers: [address + ':' + event.port], lanServer: true, minInterval: '16s', accuracy: '0.1ms', startupDelayMin: 0, startupDelayMax: 0 },
           statePath: join(dir, 'state.json'),
           clock,
         });

@@ -34,6 +34,10 @@ describe('persisted state', () => {
     const numbers: number[] = [];
     JSON.stringify(json, (_k, v) => (typeof v === 'number' && numbers.push(v), v));
     expect(numbers.every((n) => Number.isInteger(n))).toBe(true);
+    // A fraction of a ms of elapsed time (a Node host's wall clock) still gives whole ms.
+    const restoredNumbers: number[] = [];
+    JSON.stringify(restoreState(json, config, 5_000_000.3, 123.45).state, (_k, v) => (typeof v === 'number' && restoredNumbers.push(v), v));
+    expect(restoredNumbers.every((x) => Number.isInteger(x))).toBe(true);
     // Restored on another clock, every wait keeps its distance from the moment of saving.
     const later = restoreState(json, config, 5_000_000, 0).state;
     const shift = 5_000_000 - json.t;

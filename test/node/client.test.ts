@@ -156,7 +156,7 @@ describe('client against a loopback server', () => {
     expect(r.accepted).toBe(false);
     if (!r.accepted) {
       expect(r.reason).toBe('backoff');
-      expect(r.message).toMatch(/^deferred until \d\d:\d\d:\d\d \(backoff\)$/);
+      expect(r.message).toMatch(/^deferred until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \(backoff\)$/);
     }
     await sleep(100);
     expect(kisser.count() - before).toBe(1);

@@ -1,46 +1,29 @@
-// Flag parsing for the subcommands: --flag value, --flag=value and boolean switches. Anything unknown is refused
-// with the flag named, because a mistyped "--min-intervl 16s" silently ignored would poll at the default.
+// What the subcommands share: Node's own util.parseArgs with the flag named in every refusal, the polling flags as a
+// client config, the state file's place, and stopping on a signal.
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseDurationS } from '../../core';
 import { NodeClientConfigInput } from '../config-input';
+import { flagErrorMessage } from './flag-error';
 
-export type FlagKind = 'switch' | 'value';
+export type ParsedFlags = { ok: true; values: { [flag: string]: string | boolean | (string | boolean)[] | undefined }; positionals: string[] } | { ok: false; message: string };
 
-export type ParsedArgs =
-  | { ok: true; positionals: string[]; values: { [flag: string]: string }; switches: { [flag: string]: boolean } }
-  | { ok: false; message: string };
-
-export function parseArgs(args: string[], flags: { [flag: string]: FlagKind }): ParsedArgs {
-  const positionals: string[] = [];
-  const values: { [flag: string]: string } = {};
-  const switches: { [flag: string]: boolean } = {};
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--') {
-      positionals.push(...args.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') {
-      positionals.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = eq > 0 ? arg.substring(0, eq) : arg;
-    const kind = flags[name];
-    if (!kind) return { ok: false, message: 'unknown option ' + name };
-    if (kind === 'switch') {
-      if (eq > 0) return { ok: false, message: name + ' takes no value' };
-      switches[name] = true;
-      continue;
-    }
-    const value = eq > 0 ? arg.substring(eq + 1) : args[++i];
-    // "--state --json" is a forgotten value, not a file called "--json".
-    if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) return { ok: false, message: name + ' needs a value' };
-    values[name] = value;
+/** util.parseArgs, strict, with its refusal reworded to name the flag ("unknown option --min-intervl"). */
+export function parseFlags(args: string[], options: NonNullable<ParseArgsConfig['options']>, allowPositionals: boolean): ParsedFlags {
+  try {
+    const parsed = parseArgs({ args, options, strict: true, allowPositionals });
+    return { ok: true, values: parsed.values, positionals: parsed.positionals };
+  } catch (error) {
+    return { ok: false, message: flagErrorMessage(error) };
   }
-  return { ok: true, positionals, values, switches };
+}
+
+/** A string flag's value, or undefined. */
+export function stringFlag(values: { [flag: string]: unknown }, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
 }
 
 /** Where query and sync keep their shared state unless told otherwise. */
@@ -108,7 +91,7 @@ export function parseStartupDelay(text: string): { min: number; max: number } | 
 
 const CLIENT_FIELD_FLAGS: { [field: string]: string } = {
   minInterval: '--min-interval', maxInterval: '--max-interval', startupDelayMin: '--startup-delay', startupDelayMax: '--startup-delay',
-  timeout: '--timeout',
+  timeout: '--timeout', accuracy: '--accuracy',
 };
 
 /**
@@ -119,7 +102,7 @@ export function clientConfigFromFlags(
   servers: string[], values: { [flag: string]: string | undefined }, lan: boolean,
 ): { ok: true; config: NodeClientConfigInput } | { ok: false; message: string } {
   const config: NodeClientConfigInput = { servers, lanServer: lan };
-  for (const [flag, field] of [['--min-interval', 'minInterval'], ['--max-interval', 'maxInterval'], ['--timeout', 'timeout']] as const) {
+  for (const [flag, field] of [['--min-interval', 'minInterval'], ['--max-interval', 'maxInterval'], ['--timeout', 'timeout'], ['--accuracy', 'accuracy']] as const) {
     const value = values[flag];
     if (value === undefined) continue;
     if (!(parseDurationS(value) >= 0)) return { ok: false, message: flag + ': not a duration: ' + JSON.stringify(value) + ' (write e.g. "34m")' };

@@ -11,13 +11,27 @@ const COMMANDS: { [name: string]: { load: () => Command; help: string } } = {
   audit: { load: () => require('./audit').run, help: 'audit --cmd TEMPLATE | --listen ADDR:PORT   grade an SNTP client\'s politeness' },
 };
 
+/** The package's own version, from the package.json beside dist/. */
+function version(): string {
+  return (require('../../../../package.json') as { version: string }).version;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const name = argv[0];
   const command = name ? COMMANDS[name] : undefined;
+  if (name === '--version' || name === '-v') {
+    process.stdout.write('kisstime ' + version() + '\n');
+    return 0;
+  }
   if (!command) {
-    const lines = Object.keys(COMMANDS).map((k) => '  kisstime ' + COMMANDS[k].help);
-    process.stderr.write('usage:\n' + lines.join('\n') + '\n');
-    return name === '--help' || name === '-h' ? 0 : 2;
+    const usage = 'usage:\n' + Object.keys(COMMANDS).map((k) => '  kisstime ' + COMMANDS[k].help).join('\n') + '\n  kisstime --version\n';
+    // Asked for, help is the answer and goes to stdout; a mistake gets it on stderr, naming what was not understood.
+    if (name === '--help' || name === '-h') {
+      process.stdout.write(usage);
+      return 0;
+    }
+    process.stderr.write((name ? 'kisstime: unknown command ' + JSON.stringify(name) + '\n' : '') + usage);
+    return 2;
   }
   let run: Command;
   try {

@@ -17,10 +17,15 @@ import { deferralExplanation, kissConsequence } from '../describe';
 import { forgetServer } from '../state-file';
 import { NodeClientConfigInput, parseServer } from '../config-input';
 import { BackoffReport, SampleReport, SyncNowResult } from '../types';
-import { CliIo, defaultStatePath, parseArgs, processIo, signedSeconds } from './args';
+import { CliIo, defaultStatePath, parseFlags, processIo, signedSeconds, stringFlag } from './args';
 
 const USAGE = 'usage: kisstime query HOST[:PORT] [--json] [--state FILE] [--timeout D]\n'
-  + '       kisstime query --forget HOST [--state FILE]   forget a saved refusal, RATE floor and waits for HOST\n';
+  + '       kisstime query --forget [HOST] [--state FILE]   forget the saved refusals, RATE floors and backoff of HOST\n'
+  + '                                                       (of every server without HOST); the 15 s floor stays\n';
+
+const OPTIONS = {
+  'json': { type: 'boolean' }, 'state': { type: 'string' }, 'timeout': { type: 'string' }, 'forget': { type: 'string' }, 'help': { type: 'boolean', short: 'h' },
+} as const;
 
 type Outcome =
   | { kind: 'sample'; report: SampleReport }
@@ -75,8 +80,9 @@ function runOnce(client: KisstimeClient, hardLimitMs: number): Promise<Outcome> 
 function printSample(io: CliIo, r: SampleReport, json: boolean): void {
   if (json) {
     io.out(JSON.stringify({
-      server: r.server, address: r.address, port: r.port, offset: r.offset, delay: r.delay, stratum: r.stratum, refid: r.refid,
-      leap: r.leap, precision: r.precision, rootDistance: r.rootDistance, time: r.time.toISOString(),
+      ok: true, server: r.server, address: r.address, port: r.port, offset: r.offset, delay: r.delay, clockOffset: r.clockOffset,
+      driftPpm: r.driftPpm, maxError: r.maxError, stratum: r.stratum, refid: r.refid, leap: r.leap, precision: r.precision,
+      rootDistance: r.rootDistance, time: r.time.toISOString(),
     }) + '\n');
     return;
   }
@@ -89,56 +95,64 @@ function printSample(io: CliIo, r: SampleReport, json: boolean): void {
     ['leap', String(r.leap) + (r.leap === 0 ? ' (no warning)' : r.leap === 1 ? ' (61 s minute ahead)' : ' (59 s minute ahead)')],
     ['precision', r.precision.toExponential(1) + ' s (2^' + r.sample.precision + ')'],
     ['root distance', r.rootDistance.toFixed(6) + ' s'],
+    ['error bound', '±' + r.maxError.toFixed(6) + ' s (one sample: no drift known yet)'],
     ['time', r.time.toISOString()],
   ];
   io.out(lines.map((l) => (l[0] + ':').padEnd(15) + l[1]).join('\n') + '\n');
 }
 
-async function forget(io: CliIo, host: string, statePath: string): Promise<number> {
+/** Forgets the saved refusals, RATE floors and backoff of one host (null: of every server), and says how many. */
+async function forget(io: CliIo, host: string | null, statePath: string, json: boolean): Promise<number> {
+  const who = host === null ? 'every server' : host;
   try {
     const removed = await forgetServer(statePath, host, Date.now());
-    io.out('forgot ' + removed.holds + ' refusal(s) and ' + removed.waits + ' saved wait(s) for ' + host + ' in ' + statePath + '\n');
+    io.out(json
+      ? JSON.stringify({ ok: true, forgot: who, refusals: removed.holds, waits: removed.waits, state: statePath }) + '\n'
+      : 'forgot ' + removed.holds + ' refusal(s) and ' + removed.waits + ' saved wait(s) for ' + who + ' in ' + statePath + '\n');
     return 0;
   } catch (error) {
-    io.err('kisstime query: cannot update ' + statePath + ': ' + (error instanceof Error ? error.message : String(error)) + '\n');
+    const message = 'cannot update ' + statePath + ': ' + (error instanceof Error ? error.message : String(error));
+    io.err('kisstime query: ' + message + '\n');
+    if (json) io.out(JSON.stringify({ ok: false, error: message }) + '\n');
     return 1;
   }
 }
 
 export async function run(args: string[], io: CliIo = processIo()): Promise<number> {
-  const parsed = parseArgs(args, { '--json': 'switch', '--state': 'value', '--timeout': 'value', '--forget': 'value', '--help': 'switch', '-h': 'switch' });
-  if (!parsed.ok) {
-    io.err('kisstime query: ' + parsed.message + '\n' + USAGE);
-    return 2;
-  }
-  if (parsed.switches['--help'] || parsed.switches['-h']) {
+  const json = args.indexOf('--json') >= 0;
+  /** Every outcome with --json is one JSON object on stdout; the words go to stderr either way. */
+  const say = (words: string, body: { [k: string]: unknown }, code: number): number => {
+    io.err('kisstime query: ' + words + '\n');
+    if (json) io.out(JSON.stringify(Object.assign({ ok: code === 0 }, body)) + '\n');
+    return code;
+  };
+  // "--forget" with no host after it forgets every server.
+  const forgetAt = args.indexOf('--forget');
+  const all = forgetAt >= 0 && (forgetAt === args.length - 1 || args[forgetAt + 1].startsWith('-'));
+  const parsed = parseFlags(all ? args.filter((_a, i) => i !== forgetAt) : args, OPTIONS, true);
+  if (!parsed.ok) return say(parsed.message + '\n' + USAGE, { error: parsed.message }, 2);
+  const v = parsed.values;
+  if (v.help) {
     io.out(USAGE);
     return 0;
   }
-  const statePath = parsed.values['--state'] || defaultStatePath();
-  if (parsed.values['--forget'] !== undefined) {
-    if (parsed.positionals.length > 0) {
-      io.err('kisstime query: --forget takes only the host to forget\n' + USAGE);
-      return 2;
-    }
-    return forget(io, parsed.values['--forget'], statePath);
+  const statePath = stringFlag(v, 'state') || defaultStatePath();
+  const forgetHost = stringFlag(v, 'forget');
+  if (all || forgetHost !== undefined) {
+    if (parsed.positionals.length > 0) return say('--forget takes only the host to forget\n' + USAGE, { error: '--forget takes only the host to forget' }, 2);
+    return forget(io, all ? null : forgetHost as string, statePath, json);
   }
   if (parsed.positionals.length !== 1) {
-    io.err('kisstime query: ' + (parsed.positionals.length === 0 ? 'which server? give HOST[:PORT]' : 'one server only') + '\n' + USAGE);
-    return 2;
+    const what = parsed.positionals.length === 0 ? 'which server? give HOST[:PORT]' : 'one server only';
+    return say(what + '\n' + USAGE, { error: what }, 2);
   }
   const target = parsed.positionals[0];
   const spec = parseServer(target);
-  if (!spec) {
-    io.err('kisstime query: HOST: not a host name, IP address or host:port: ' + JSON.stringify(target) + '\n');
-    return 2;
-  }
-  const timeoutText = parsed.values['--timeout'];
+  if (!spec) return say('HOST: not a host name, IP address or host:port: ' + JSON.stringify(target), { error: 'HOST: not a host name, IP address or host:port' }, 2);
+  const timeoutText = stringFlag(v, 'timeout');
   if (timeoutText !== undefined && !(parseDurationS(timeoutText) >= 0)) {
-    io.err('kisstime query: --timeout: not a duration: ' + JSON.stringify(timeoutText) + ' (write e.g. "2s")\n');
-    return 2;
+    return say('--timeout: not a duration: ' + JSON.stringify(timeoutText) + ' (write e.g. "2s")', { error: '--timeout: not a duration' }, 2);
   }
-  const json = parsed.switches['--json'] === true;
   const config: NodeClientConfigInput = {
     servers: [target],
     lanServer: !isPoolName(spec.host),
@@ -153,18 +167,17 @@ export async function run(args: string[], io: CliIo = processIo()): Promise<numb
     client = new KisstimeClient({ config, statePath });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    io.err('kisstime query: ' + (message.startsWith('timeout') ? '--' + message : message) + '\n');
-    return 2;
+    const words = message.startsWith('timeout') ? '--' + message : message;
+    return say(words, { error: words }, 2);
   }
   const before = client.status();
   if (!/^(no saved state|saved state restored)/.test(before.restoreNote)) io.err('kisstime query: note: ' + before.restoreNote + '\n');
   const hold = heldFor(before.holds, spec.host);
   if (hold) {
-    io.err('kisstime query: ' + spec.host + ' (' + hostPort(hold.a, hold.p) + ') refused us with a ' + hold.c + ' kiss earlier; not asking it again.\n'
-      + 'To ask it anyway (only if its operator allows you again): kisstime query --forget ' + spec.host + ' --state ' + statePath
-      + '  (or delete ' + statePath + ')\n');
     await client.stop();
-    return 1;
+    return say(spec.host + ' (' + hostPort(hold.a, hold.p) + ') refused us with a ' + hold.c + ' kiss earlier; not asking it again.\n'
+      + 'To ask it anyway (only if its operator allows you again): kisstime query --forget ' + spec.host + ' --state ' + statePath
+      + '  (or delete ' + statePath + ')', { server: spec.host, held: hold.c, address: hold.a, port: hold.p }, 1);
   }
 
   const outcome = await runOnce(client, (client.config.timeoutS + 35) * 1000);
@@ -176,30 +189,26 @@ export async function run(args: string[], io: CliIo = processIo()): Promise<numb
     case 'kiss': {
       const k = outcome.kiss;
       const what = kissConsequence(k.action, k.intervalS);
-      if (json) io.out(JSON.stringify({ server: k.host, address: k.address, port: k.port, kiss: k.code, action: k.action, message: what }) + '\n');
-      io.err('kisstime query: kiss ' + k.code + ' from ' + k.host + ' (' + hostPort(k.address, k.port) + '): ' + what + '\n');
-      if (k.action === 'hold') io.err('To ask it anyway later (only if its operator allows you again): kisstime query --forget ' + k.host + ' --state ' + statePath + '\n');
-      return 1;
+      return say('kiss ' + k.code + ' from ' + k.host + ' (' + hostPort(k.address, k.port) + '): ' + what
+        + (k.action === 'hold' ? '\nTo ask it anyway later (only if its operator allows you again): kisstime query --forget ' + k.host + ' --state ' + statePath : ''),
+      { server: k.host, address: k.address, port: k.port, kiss: k.code, action: k.action, message: what }, 1);
     }
     case 'failed': {
       const b = outcome.backoff;
-      io.err('kisstime query: ' + b.host + (b.address && b.address !== b.host ? ' (' + b.address + ')' : '') + ': ' + b.message
-        + '; a new query will wait ' + formatDurationS(b.retryInS) + '\n');
-      return 1;
+      return say(b.host + (b.address && b.address !== b.host ? ' (' + b.address + ')' : '') + ': ' + b.message + '; a new query will wait '
+        + formatDurationS(b.retryInS) + ' (until ' + b.retryAt.toISOString() + ')',
+      { server: b.host, address: b.address, failed: b.cause, message: b.message, retryAt: b.retryAt.toISOString() }, 1);
     }
     case 'refused':
-      io.err('kisstime query: ' + outcome.reason + '\n');
-      return 1;
+      return say(outcome.reason, { server: spec.host, refused: outcome.reason }, 1);
     case 'deferred': {
       const d = outcome.deferral;
       const waitS = d.until ? Math.max(1, Math.ceil((d.until.getTime() - Date.now()) / 1000)) : 0;
-      const when = d.until ? 'wait ' + formatDurationS(waitS) + ' (until ' + d.until.toLocaleTimeString() + ')' : 'cannot ask at all';
-      if (json) io.out(JSON.stringify({ server: spec.host, deferred: d.reason, waitS: waitS, until: d.until ? d.until.toISOString() : null }) + '\n');
-      io.err('kisstime query: not sending to ' + spec.host + ' now: ' + deferralExplanation(d.reason) + '; ' + when + '\n');
-      return 3;
+      const when = d.until ? 'wait ' + formatDurationS(waitS) + ' (until ' + d.until.toISOString() + ')' : 'cannot ask at all';
+      return say('not sending to ' + spec.host + ' now: ' + deferralExplanation(d.reason) + '; ' + when,
+        { server: spec.host, deferred: d.reason, waitS: waitS, until: d.until ? d.until.toISOString() : null }, 3);
     }
     case 'error':
-      io.err('kisstime query: ' + outcome.message + '\n');
-      return 1;
+      return say(outcome.message, { server: spec.host, error: outcome.message }, 1);
   }
 }

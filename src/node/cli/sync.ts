@@ -5,15 +5,17 @@ import { Decision, formatDurationS } from '../../core';
 import { KisstimeClient } from '../client';
 import { deferralExplanation, kissConsequence } from '../describe';
 import { BackoffReport, SampleReport } from '../types';
-import { CliIo, clientConfigFromFlags, clientFlagMessage, defaultStatePath, parseArgs, processIo, signedSeconds, untilStopped } from './args';
+import { CliIo, clientConfigFromFlags, clientFlagMessage, defaultStatePath, parseFlags, processIo, signedSeconds, stringFlag, untilStopped } from './args';
 
 const USAGE = 'usage: kisstime sync HOST[:PORT]... [--state FILE] [--startup-delay MIN-MAX] [--min-interval D]\n'
-  + '                    [--max-interval D] [--timeout D] [--lan] [--json]\n'
-  + '  durations like 16s, 34m, 36h; --lan says "these are servers I run", the only way under a 30 min minimum interval\n';
+  + '                    [--max-interval D] [--accuracy D] [--timeout D] [--lan] [--json]\n'
+  + '  durations like 16s, 34m, 36h; --lan says "these are servers I run", the only way under a 30 min minimum interval;\n'
+  + '  --accuracy is the error bound you need (default 100ms): polls are as rare as the clock model allows for it\n';
 
-const FLAGS = {
-  '--state': 'value', '--startup-delay': 'value', '--min-interval': 'value', '--max-interval': 'value', '--timeout': 'value',
-  '--lan': 'switch', '--json': 'switch', '--help': 'switch', '-h': 'switch',
+const OPTIONS = {
+  'state': { type: 'string' }, 'startup-delay': { type: 'string' }, 'min-interval': { type: 'string' }, 'max-interval': { type: 'string' },
+  'accuracy': { type: 'string' }, 'timeout': { type: 'string' }, 'lan': { type: 'boolean' }, 'json': { type: 'boolean' },
+  'help': { type: 'boolean', short: 'h' },
 } as const;
 
 /** Config fields as the user spelled them on the command line. */
@@ -32,7 +34,10 @@ function humanLine(event: string, e: unknown): string | null {
     case 'sample': {
       const r = e as SampleReport;
       return 'sample   ' + endpoint(r.server, r.address) + ' offset ' + signedSeconds(r.offset) + ' s delay ' + r.delay.toFixed(6)
-        + ' s stratum ' + r.stratum + ' refid ' + r.refid + '; next poll in about ' + formatDurationS(r.interval);
+        + ' s stratum ' + r.stratum + ' refid ' + r.refid + (r.outlier ? ' (set aside: it disagrees with the others)' : '')
+        + '; clock ' + signedSeconds(r.clockOffset) + ' s ±' + r.maxError.toFixed(6) + ' s, drift ' + r.driftPpm.toFixed(3) + ' ppm'
+        + (r.step ? ' (the offset stepped: the model started again)' : '') + '; next poll in about ' + formatDurationS(r.interval)
+        + (r.accuracyMet ? '' : ' (the minimum interval allows no more)');
     }
     case 'kiss': {
       const k = e as Extract<Decision, { type: 'kiss' }>;
@@ -76,36 +81,36 @@ function jsonLine(event: string, e: unknown): string {
 }
 
 export async function run(args: string[], io: CliIo = processIo()): Promise<number> {
-  const parsed = parseArgs(args, FLAGS);
-  if (!parsed.ok) {
-    io.err('kisstime sync: ' + parsed.message + '\n' + USAGE);
+  const json = args.indexOf('--json') >= 0;
+  /** A refusal before anything starts: on stderr, and as one JSON line on stdout with --json. */
+  const refuse = (message: string, usage: boolean): number => {
+    io.err('kisstime sync: ' + message + '\n' + (usage ? USAGE : ''));
+    if (json) io.out(JSON.stringify({ event: 'error', at: new Date().toISOString(), error: message }) + '\n');
     return 2;
-  }
-  if (parsed.switches['--help'] || parsed.switches['-h']) {
+  };
+  const parsed = parseFlags(args, OPTIONS, true);
+  if (!parsed.ok) return refuse(parsed.message, true);
+  const v = parsed.values;
+  if (v.help) {
     io.out(USAGE);
     return 0;
   }
-  if (parsed.positionals.length === 0) {
-    io.err('kisstime sync: which servers? give at least one HOST[:PORT] (Kisstime has no default server)\n' + USAGE);
-    return 2;
-  }
-  const v = parsed.values;
-  const flags = clientConfigFromFlags(parsed.positionals, v, parsed.switches['--lan'] === true);
-  if (!flags.ok) {
-    io.err('kisstime sync: ' + flags.message + '\n');
-    return 2;
-  }
+  if (parsed.positionals.length === 0) return refuse('which servers? give at least one HOST[:PORT] (Kisstime has no default server)', true);
+  const polling = {
+    '--min-interval': stringFlag(v, 'min-interval'), '--max-interval': stringFlag(v, 'max-interval'), '--startup-delay': stringFlag(v, 'startup-delay'),
+    '--timeout': stringFlag(v, 'timeout'), '--accuracy': stringFlag(v, 'accuracy'),
+  };
+  const flags = clientConfigFromFlags(parsed.positionals, polling, v.lan === true);
+  if (!flags.ok) return refuse(flags.message, false);
   const config = flags.config;
-  const statePath = v['--state'] || defaultStatePath();
-  const json = parsed.switches['--json'] === true;
+  const statePath = stringFlag(v, 'state') || defaultStatePath();
 
   let client: KisstimeClient;
   try {
     client = new KisstimeClient({ config, statePath });
   } catch (error) {
     const e = error as Error & { field?: string };
-    io.err('kisstime sync: ' + (e.field ? clientFlagMessage(e.field, e.message, 'HOST') : e.message) + '\n');
-    return 2;
+    return refuse(e.field ? clientFlagMessage(e.field, e.message, 'HOST') : e.message, false);
   }
 
   const print = (event: string, e: unknown): void => {
