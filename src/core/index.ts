@@ -6,6 +6,7 @@ export * from './codec';
 export * from './kiss';
 export * from './accept';
 export * from './filter';
+export * from './clock-model';
 export * from './duration';
 export * from './policy';
 export * from './config';
