@@ -7,6 +7,7 @@ export * from './kiss';
 export * from './accept';
 export * from './filter';
 export * from './clock-model';
+export * from './corrected-clock';
 export * from './duration';
 export * from './policy';
 export * from './config';
