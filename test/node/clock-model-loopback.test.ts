@@ -57,7 +57,7 @@ describe('clock model on loopback against a server running 500 ppm fast', () => 
 
   beforeAll(async () => {
     address = allocateLoopback('clock-model-loopback');
-    server = await startDriftingServer({ address: address, rateppm: RATE_PPM, offsetS: 0.25 });
+    server = await startDriftingServer({ address: address, ratePpm: RATE_PPM, offsetS: 0.25 });
   });
 
   afterAll(async () => {

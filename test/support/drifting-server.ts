@@ -1,5 +1,5 @@
 // A scripted NTP server on loopback whose clock runs at a rate and offset the test sets: from its start it serves
-// start + elapsed × (1 + rate) + offset, so a client sees an offset that grows by exactly `rateppm` ppm. Built with
+// start + elapsed × (1 + rate) + offset, so a client sees an offset that grows by exactly `ratePpm` ppm. Built with
 // the core codec (unlike kisser.ts, it checks nothing of the core's: it feeds the clock model real samples).
 // It runs in the test's own process, so no second process's wake-up latency lands between T1 and T4.
 
@@ -17,7 +17,7 @@ export interface DriftingServerOptions {
   /** 0 picks a free port. */
   port?: number;
   /** How much faster than the local clock the served clock runs, ppm (negative: slower). */
-  rateppm: number;
+  ratePpm: number;
   /** The served clock's offset from the local clock at the server's start, s. */
   offsetS: number;
   /** Root dispersion to claim, s (the root delay is 0, as for a stratum 1 server). */
@@ -46,7 +46,7 @@ export async function startDriftingServer(options: DriftingServerOptions): Promi
     clock = warm;
   }
   const source = clock;
-  const rate = options.rateppm * 1e-6;
+  const rate = options.ratePpm * 1e-6;
   const start = source.wallNtp();
   const trueOffsetAt = (localWall: NtpTimestamp): number => options.offsetS + rate * differenceToSeconds(subtractTimestamps(localWall, start));
   const served = (localWall: NtpTimestamp): NtpTimestamp => addSeconds(localWall, trueOffsetAt(localWall));
