@@ -13,7 +13,8 @@ import { isLoopbackV4 } from './offset-server';
 
 export interface ChronydReference {
   address: string;
-  stop(): void;
+  /** Stops chronyd and removes its directory once it has exited (it writes its drift file on the way out). */
+  stop(): Promise<void>;
 }
 
 /** One probe: resolves true if anything answers a client request on address:123 within timeoutMs. */
@@ -46,15 +47,23 @@ export async function startChronydReference(address: string): Promise<ChronydRef
   // As the test fixtures run it: without CAP_SYS_TIME, dying with this process; -x never touches the clock.
   const child: ChildProcess = spawn('setpriv', ['--pdeathsig', 'TERM', '--bounding-set', '-sys_time', '--', 'chronyd', '-d', '-x', '-4', '-u', 'root', '-f', config], { stdio: 'ignore' });
   let exited = false;
-  child.once('exit', () => { exited = true; });
-  child.once('error', () => { exited = true; });
-  const stop = (): void => {
-    if (!exited) child.kill('SIGTERM');
+  const exit = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  }).then(() => { exited = true; });
+  const stop = async (): Promise<void> => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exit;
+      clearTimeout(timer);
+    }
     rmSync(dir, { recursive: true, force: true });
   };
   for (let i = 0; i < 50 && !exited; i++) {
     if (await answers(address, 100)) return { address: address, stop: stop };
   }
-  stop();
-  throw new Error('chronyd did not answer on ' + address + ':123' + (exited ? ' (it exited)' : ''));
+  const hadExited = exited;
+  await stop();
+  throw new Error('chronyd did not answer on ' + address + ':123' + (hadExited ? ' (it exited)' : ''));
 }

@@ -11,7 +11,7 @@ import { KisstimeClient } from '../../src/node/client';
 import { NodeClock } from '../../src/node/clock';
 import { SampleReport } from '../../src/node/types';
 import { percentile } from '../fleet/metrics';
-import { startChronydReference } from './chronyd-reference';
+import { ChronydReference, startChronydReference } from './chronyd-reference';
 import { warmClock } from './offset-server';
 
 export type ClientName = 'kisstime' | 'sntp' | 'ntpdig';
@@ -148,7 +148,7 @@ export async function measureAccuracy(rounds: number, shiftS: number): Promise<A
     }
   }
   if (!server) throw new Error('could not start the offset server on any of ' + candidates.join(', ') + ': ' + lastError);
-  let chronyd: { address: string; stop(): void } | null = null;
+  let chronyd: ChronydReference | null = null;
   let chronydNote = '';
   for (const candidate of ['127.77.2.1', '127.77.2.2', '127.77.2.3']) {
     try {
@@ -177,7 +177,7 @@ export async function measureAccuracy(rounds: number, shiftS: number): Promise<A
     }
   } finally {
     server.child.kill('SIGTERM');
-    if (chronyd) chronyd.stop();
+    if (chronyd) await chronyd.stop();
   }
   const labels: { [name in ClientName]: string } = {
     kisstime: 'Kisstime Node client (src/node, one KisstimeClient per sample)',
