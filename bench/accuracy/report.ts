@@ -33,8 +33,9 @@ export function accuracyMarkdown(r: AccuracyResult): string {
   }
   md.push('npm sntp reads T1 and T4 with Date.now() (whole milliseconds) and converts timestamps to milliseconds, so its error is of the order of half a millisecond; ' +
     'ntpdig and Kisstime read a sub-microsecond clock. The Kisstime clients share one warmed-up NodeClock, as the clients of a long-running process would (a clock anchored in ' +
-    'cold code can be tens of µs off); one unrecorded round runs first. What is left of Kisstime\'s error is Node\'s receive path: a reply waits 20-50 µs in libuv and ' +
-    'Node\'s UDP code before the message handler can read T4 (seen in syscall traces), which makes its bias negative against a server that stamps in the kernel. ' +
-    'The machine was running other work at the same time, which shows in the max.', '');
+    'cold code can be tens of µs off); one unrecorded round runs first. Against chronyd, Kisstime\'s bias is negative: its reply path (T3 to T4) comes out about 20 µs ' +
+    'longer than its request path (T1 to the kernel\'s arrival stamp). Node\'s own receive code accounts for about 3 µs of that (a datagram to itself, read in the same ' +
+    'libuv read loop), and keeping the event loop spinning while a reply is due did not change it, so it is not the wait for the process to be woken either; ' +
+    'where the rest goes was not found. The machine was running other work at the same time, which shows in the max.', '');
   return md.join('\n');
 }
