@@ -1,7 +1,9 @@
 // The accuracy bench: one loopback server serving time shifted by a known offset, measured in the same run by
 // Kisstime's Node client, npm sntp (hapi) and ntpdig (ntpsec), in interleaved rounds. The error of a measurement
 // is |measured offset - known shift|: on loopback the path is symmetric and short, so what remains is each
-// client's own timestamping (clock resolution, where T1/T4 are read, float conversions).
+// client's own timestamping (clock resolution, where T1/T4 are read, float conversions), plus the server's.
+// The same clients also measure chronyd in the same rounds: it stamps arrivals in the kernel, as real servers do,
+// where the Node server can only stamp them once its event loop gets the datagram (chronyd-reference.ts).
 
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -9,6 +11,7 @@ import { KisstimeClient } from '../../src/node/client';
 import { NodeClock } from '../../src/node/clock';
 import { SampleReport } from '../../src/node/types';
 import { percentile } from '../../src/fleet/metrics';
+import { ChronydReference, startChronydReference } from './chronyd-reference';
 import { warmClock } from './offset-server';
 
 export type ClientName = 'kisstime' | 'sntp' | 'ntpdig';
@@ -34,6 +37,9 @@ export interface AccuracyResult {
   shiftS: number;
   rounds: number;
   clients: ClientStats[];
+  /** The same clients against chronyd (true offset 0), or null when chronyd could not be started (see chronydNote). */
+  chronyd: { address: string; clients: ClientStats[] } | null;
+  chronydNote: string;
   wallMs: number;
 }
 
@@ -142,7 +148,18 @@ export async function measureAccuracy(rounds: number, shiftS: number): Promise<A
     }
   }
   if (!server) throw new Error('could not start the offset server on any of ' + candidates.join(', ') + ': ' + lastError);
-  const results: { [name: string]: Measurement[] } = { kisstime: [], sntp: [], ntpdig: [] };
+  let chronyd: ChronydReference | null = null;
+  let chronydNote = '';
+  for (const candidate of ['127.77.2.1', '127.77.2.2', '127.77.2.3']) {
+    try {
+      chronyd = await startChronydReference(candidate);
+      chronydNote = '';
+      break;
+    } catch (e) {
+      chronydNote = (e as Error).message;
+    }
+  }
+  const results: { [name: string]: Measurement[] } = { kisstime: [], sntp: [], ntpdig: [], 'kisstime-chronyd': [], 'sntp-chronyd': [], 'ntpdig-chronyd': [] };
   const clock = warmClock();
   try {
     // One unrecorded round first: the first run of each client's code path is unoptimised and not what it does after.
@@ -152,20 +169,30 @@ export async function measureAccuracy(rounds: number, shiftS: number): Promise<A
       results.kisstime.push(await kisstimeOnce(address, server.port, clock));
       results.sntp.push(await sntpOnce(address, server.port));
       results.ntpdig.push(await ntpdigOnce(address));
+      if (chronyd) {
+        results['kisstime-chronyd'].push(await kisstimeOnce(chronyd.address, 123, clock));
+        results['sntp-chronyd'].push(await sntpOnce(chronyd.address, 123));
+        results['ntpdig-chronyd'].push(await ntpdigOnce(chronyd.address));
+      }
     }
   } finally {
     server.child.kill('SIGTERM');
+    if (chronyd) await chronyd.stop();
   }
+  const labels: { [name in ClientName]: string } = {
+    kisstime: 'Kisstime Node client (src/node, one KisstimeClient per sample)',
+    sntp: 'npm sntp 3.0.2 (hapi), sntp.time()',
+    ntpdig: 'ntpdig (ntpsec), -j, one run per sample',
+  };
+  const names: ClientName[] = ['kisstime', 'sntp', 'ntpdig'];
   return {
     address: address,
     port: server.port,
     shiftS: shiftS,
     rounds: rounds,
-    clients: [
-      stats('kisstime', 'Kisstime Node client (src/node, one KisstimeClient per sample)', shiftS, results.kisstime),
-      stats('sntp', 'npm sntp 3.0.2 (hapi), sntp.time()', shiftS, results.sntp),
-      stats('ntpdig', 'ntpdig (ntpsec), -j, one run per sample', shiftS, results.ntpdig),
-    ],
+    clients: names.map((n) => stats(n, labels[n], shiftS, results[n])),
+    chronyd: chronyd ? { address: chronyd.address, clients: names.map((n) => stats(n, labels[n], 0, results[n + '-chronyd'])) } : null,
+    chronydNote: chronydNote,
     wallMs: Date.now() - started,
   };
 }

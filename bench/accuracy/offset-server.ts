@@ -44,8 +44,13 @@ export function serveShiftedTime(options: OffsetServerOptions): Promise<number> 
       rootDelay: 0, rootDispersion: 16, refId: asciiToRefId('GPS'),
       reference: addSeconds(t2, -1), origin: request.packet.transmit, receive: t2, transmit: t2,
     };
-    reply.transmit = addSeconds(clock.wallNtp(), options.shiftS);
-    socket.send(encodePacket(reply), rinfo.port, rinfo.address);
+    const bytes = encodePacket(reply);
+    // T3 as late as possible: stamped into the encoded reply, so encoding is not counted as path on the way back.
+    const transmit = addSeconds(clock.wallNtp(), options.shiftS);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    view.setUint32(40, transmit.s);
+    view.setUint32(44, transmit.f);
+    socket.send(bytes, rinfo.port, rinfo.address);
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);

@@ -11,15 +11,17 @@
 // - the bound at a time t is, over the samples, the least of (how far the fit misses the sample + the sample's
 //   half-width + (drift uncertainty + wander) × |t − sample time|). Each term holds whenever the drift lies in its
 //   range, so the bound holds without assuming any noise distribution.
-// A sample whose interval misses the predicted band is an outlier; a second one that agrees with the first is a
-// step, and the window starts again from those two.
+// A sample whose interval misses the predicted band is an outlier. A second one that agrees with the first at the
+// known drift is a step: the window starts again from the two and keeps the drift. A third outlier in a row means
+// the frequency itself changed more than the wander allows: the window starts again and learns the drift anew.
 //
 // Sign convention: offset = server − local. Drift is the rate of change of the offset: a server whose clock runs
 // 300 ppm faster than ours reads +300 ppm.
 //
 // Everything stored is an integer (Espruino prints floats with about 11 digits): times in ms on the caller's
 // monotonic clock, offsets and half-widths in µs, drifts in ppb. Sample times are kept as ages relative to the
-// newest one, which keeps them small (a number that does not fit 32 bits costs the board an extra variable).
+// newest one, which keeps them small (a number that does not fit 32 bits costs the board an extra variable), and
+// makes a change of time base (a restart) one field: rebaseModel.
 
 /** Samples kept for the fit. */
 export const MODEL_WINDOW = 8;

@@ -21,8 +21,14 @@ interface Anchor {
   hrNs: bigint;
 }
 
-/** A tick edge bracketed more loosely than this (the thread was preempted, or a first call was slow) is measured again. */
-const EDGE_BRACKET_NS = 50000n;
+/**
+ * A tick edge bracketed more loosely than this (the thread was preempted, or a first call was slow) is measured
+ * again: half the bracket is how far off the anchor may be, for every timestamp the process takes until the clock
+ * steps. A warm bracket is well under 1 µs wide. With 50 µs accepted after at most 5 tries, a process started on a
+ * busy machine was seen anchored 159 µs off (1 cold start in 20); tries cost at most a millisecond each.
+ */
+const EDGE_BRACKET_NS = 5000n;
+const EDGE_TRIES = 50;
 
 /**
  * Waits (about 1 ms) for Date.now() to tick over, so the anchor sits at the start of a millisecond, not somewhere
@@ -32,7 +38,7 @@ const EDGE_BRACKET_NS = 50000n;
 function anchorAtTickEdge(): Anchor {
   let best: Anchor | null = null;
   let bestWidth = 0n;
-  for (let attempt = 0; attempt < 5; attempt++) {
+  for (let attempt = 0; attempt < EDGE_TRIES; attempt++) {
     let beforeHr = process.hrtime.bigint();
     let before = Date.now();
     for (;;) {
