@@ -47,7 +47,7 @@ module.exports = function (RED) {
         return;
       }
       problems.clear();
-      msg.kisstime = { synced: now.offset !== null, offset: now.offset };
+      msg.kisstime = { synced: now.offset !== null, offset: now.offset, maxError: now.maxError };
       send(msg);
       done();
     });

@@ -304,14 +304,14 @@ module.exports = function (RED) {
     };
 
     /**
-     * { time: corrected Date, offset: s or null before the first sample }. Before the schedule runs (or after it
-     * stopped) there is no sample, so the time is the local clock, as before the first sample.
+     * { time: corrected Date, offset and maxError: s or null before the first sample }. Before the schedule runs (or
+     * after it stopped) there is no sample, so the time is the local clock, as before the first sample.
      */
     node.now = function () {
       if (node.configProblem) throw new Error(node.configProblem.message);
-      if (!node.client) return { time: new Date(wallMs()), offset: null };
-      const offset = node.client.offsetS();
-      return { time: node.client.now(), offset: offset === undefined ? null : offset };
+      if (!node.client) return { time: new Date(wallMs()), offset: null, maxError: null };
+      const status = node.client.status();
+      return { time: node.client.now(), offset: status.offsetS, maxError: status.maxErrorS };
     };
 
     node.on('close', function (removed, done) {

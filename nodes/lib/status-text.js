@@ -61,10 +61,14 @@ function describeProblem(problem, t) {
   return t('problem.other', { message: problem.message || problem.cause });
 }
 
-/** "synced ±2 ms, 12 ppm": the clock model's error bound now and its drift; "synced, offset +3.2 ms" without a model. */
+/**
+ * "synced ±2 ms, 12 ppm": the clock model's error bound now and its drift, and a word when the politeness floors keep
+ * the polls further apart than the accuracy asked for needs; "synced, offset +3.2 ms" without a model.
+ */
 function syncedText(status, t) {
   if (typeof status.maxErrorS === 'number' && status.maxErrorS >= 0 && typeof status.driftPpm === 'number') {
-    return t('status.syncedBound', { bound: formatBoundS(status.maxErrorS), drift: formatDriftPpm(status.driftPpm) });
+    const floored = status.lastSample && status.lastSample.accuracyMet === false;
+    return t(floored ? 'status.syncedBoundFloor' : 'status.syncedBound', { bound: formatBoundS(status.maxErrorS), drift: formatDriftPpm(status.driftPpm) });
   }
   return t('status.syncedOffset', { offset: formatOffsetS(status.offsetS) });
 }

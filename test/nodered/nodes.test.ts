@@ -150,7 +150,7 @@ describe('kisstime nodes in node-red-node-test-helper', () => {
     const n = await load(twoSyncFlow());
     n.now1.receive({ payload: 'before' });
     const [first] = await n.stamped.waitFor(1);
-    expect(first.kisstime).toEqual({ synced: false, offset: null });
+    expect(first.kisstime).toEqual({ synced: false, offset: null, maxError: null });
     expect(first.stamp).toBe(clock.wallMs());
     clock.advance(2500);
     await n.out1.waitFor(1);

@@ -57,6 +57,9 @@ describe('the kisstime status line', () => {
     const s = status({ offsetS: 0.0032, maxErrorS: 0.002, driftPpm: 12.3, next: new Date(NOW + 34 * 60_000), lastSample: report() });
     expect(line(s)).toEqual({ fill: 'green', shape: 'dot', text: 'synced ±2 ms, 12 ppm · next 34 min' });
     expect(line({ ...s, driftPpm: -0.052 }).text).toBe('synced ±2 ms, -0.052 ppm · next 34 min');
+    // The floors win over the accuracy asked for, and the line says so.
+    const floored = { ...s, maxErrorS: 0.14, lastSample: report({ accuracyMet: false }) };
+    expect(line(floored).text).toBe('synced ±140 ms, 12 ppm (the minimum interval allows no more) · next 34 min');
   });
 
   it('falls back to the offset when there is no error bound', () => {

@@ -167,7 +167,7 @@ describe.each(COMBOS)('the tarball in a fresh Node-RED $red user directory on No
     const status = await red.waitForEvent((e) => e.topic === 'status/5e7f0c10a0000002' && (e.data as { fill?: string }).fill === 'green', 5000, 'green status');
     expect(String(status.data.text)).toMatch(/^synced/);
     expect(red.events.filter(debugFrom('healthy-caught'))).toEqual([]);
-    expect(red.output()).toContain(`serving on ${serveAddress}:${port}`);
+    expect(red.output()).toContain(`serving time on ${serveAddress}:${port}`);
   });
 
   it('sends an example deployed as shipped (placeholder server) to a Catch node, naming the field', async () => {
@@ -194,7 +194,7 @@ describe.each(COMBOS)('the tarball in a fresh Node-RED $red user directory on No
         ...catchProbe(tab, 'inuse'),
       ]);
       const caught = await red.waitForEvent(debugFrom('inuse-caught'), 5000, 'EADDRINUSE at the Catch node');
-      expect(String((JSON.parse(String(caught.data.msg)) as { message: string }).message)).toMatch(new RegExp(`EADDRINUSE|${serveAddress.replace(/\./g, '\\.')}:${port}.*in use`));
+      expect(String((JSON.parse(String(caught.data.msg)) as { message: string }).message)).toMatch(new RegExp(`cannot listen on ${serveAddress.replace(/\./g, '\\.')}:${port}: the address is taken, usually by a time server already running there \\(chronyd or ntpd\\)`));
     } finally {
       await new Promise<void>((ok) => holder.close(() => ok()));
     }
