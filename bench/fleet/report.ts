@@ -218,9 +218,9 @@ export async function runFleetBench(plan: FleetBenchPlan, outDir: string, log: (
   md.push('- **Mass power-on.** Kisstime spreads a fleet over its 1-300 s startup window even when the saved state says "wait": the core adds the startup delay on top of the saved wait. ' +
     'Before that fix (found by this simulator) every device had saved its state moments after its last request, so all came back in the same second, 2048 s after power-on: ' +
     '998 of 1,000 devices in one second.');
-  md.push('- **No time right after a reboot.** The core assumes no time passed while a device was off (it has no RTC to know better), so after power-on a device waits out ' +
-    'the minimum interval since its last request before asking again, and the core does not restore the last offset from the snapshot: devices have no corrected time for about ' +
-    '35-70 min after a blackout or an update (the resync column). That is the price of never asking early; restoring the saved offset as a provisional estimate would close the gap without any request.');
+  md.push('- **Time right after a reboot.** A device\'s clock runs on while it is off (as with an RTC, or a Node host\'s wall clock), and it saved that clock\'s reading ' +
+    'with its state, so on power-on it hands the core the time it was off, as the Node adapter does with its state file: the saved waits move on by that much and the restored ' +
+    'offset and drift keep the corrected time within the target before any request (the +10 min column). A board without such a clock passes 0 and waits out its saved interval instead.');
   md.push('- **Within 100 ms.** ' + pct(big.accuracy.meanWithinShare) + ' of powered device-time in the ' + num(big.devices) + '-device steady run, at ' +
     num(big.requestsPerDevicePerDay.mean, 1) + ' requests per device per day. A client that corrects only the offset, and not the frequency, loses a ±50 ppm crystal\'s 4.3 s a day ' +
     'between samples, so its share depends on how often it polls.');

@@ -37,6 +37,8 @@ export class KisstimeFleet implements FleetPolicy {
   private readonly schedulers: (Scheduler | null)[];
   /** What the device last persisted: survives power cuts, like flash. */
   private readonly saved: unknown[];
+  /** The device's own clock (ms) when it saved: its clock keeps running while it is off, like an RTC. */
+  private readonly savedAtLocalMs: Float64Array;
   private readonly boots: Uint32Array;
   private readonly wakeAtMs: Float64Array;
   private readonly replyAtMs: Float64Array;
@@ -64,6 +66,7 @@ export class KisstimeFleet implements FleetPolicy {
     this.recorder = context.recorder;
     this.schedulers = new Array(n).fill(null);
     this.saved = new Array(n).fill(null);
+    this.savedAtLocalMs = new Float64Array(n);
     this.boots = new Uint32Array(n);
     this.wakeAtMs = new Float64Array(n).fill(Infinity);
     this.replyAtMs = new Float64Array(n).fill(Infinity);
@@ -90,7 +93,9 @@ export class KisstimeFleet implements FleetPolicy {
     const k = i - this.base;
     // A fresh random stream per boot, seeded from the device (as the Espruino adapter seeds from its serial).
     const random = seededRandom(hash32(this.seed, i, 1000 + this.boots[k]++));
-    const scheduler = createScheduler(this.config, random, this.saved[k], nowMs);
+    // As the Node adapter does with its state file: how long it was off, by its own clock.
+    const elapsedMs = this.saved[k] === null ? 0 : Math.max(0, this.localMs(i, nowMs) - this.savedAtLocalMs[k]);
+    const scheduler = createScheduler(this.config, random, this.saved[k], nowMs, elapsedMs);
     this.schedulers[k] = scheduler;
     this.apply(i, nowMs, handle(scheduler, { type: 'start', nowMs: nowMs }));
   }
@@ -169,6 +174,7 @@ export class KisstimeFleet implements FleetPolicy {
         case 'persist':
           // What a board writes to flash: the record as it is now, and what survives a power cut.
           this.saved[k] = copyState((this.schedulers[k] as Scheduler).state);
+          this.savedAtLocalMs[k] = this.localMs(i, nowMs);
           this.persists++;
           break;
         case 'sample':
@@ -207,6 +213,10 @@ export class KisstimeFleet implements FleetPolicy {
     const k = i - this.base;
     this.replies[k] = { type: 'reply', nowMs: arriveMs, requestId: d.requestId, from: this.endpoints[server], bytes: bytes, t1: this.localTimestamp(i, nowMs), t4: this.localTimestamp(i, arriveMs) };
     this.replyAtMs[k] = arriveMs;
+  }
+
+  private localMs(i: number, atMs: number): number {
+    return atMs + this.clocks.errorS(i, atMs) * 1000;
   }
 
   /** What the device's own (drifting) clock reads at true time atMs. */
