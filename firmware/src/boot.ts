@@ -5,7 +5,7 @@
 
 import { Scheduler } from '../../src/core/decisions';
 import { RestoreNote } from '../../src/core/state';
-import { forgetOffsets } from '../../src/core/clock-model';
+import { driftPpm, forgetOffsets, offsetAt } from '../../src/core/clock-model';
 import { createScheduler } from '../../src/core/scheduler';
 import { boardConfig, BoardConfig, FirmwareConfig } from './board-config';
 import type { EspruinoE, EspruinoStorage } from './espruino';
@@ -27,9 +27,18 @@ const RESTORED: { [note in RestoreNote]: string } = {
 const CLOCK_SET_AFTER_S = 1600000000;
 const CONFIG_FILE = 'kisstime.cfg';
 
+/** The clock model as now() reads it between events: the offset (s) at a time (ms on the scheduler's clock) and the drift. */
+export interface ModelReading {
+  at: number;
+  offset: number;
+  drift: number;
+}
+
 export interface Prepared {
   s: Scheduler;
   stepAboveS: number;
+  /** Where the clock survived the restart, the saved model gives corrected time before the first sample. */
+  model: ModelReading | null;
 }
 
 function copyInto(from: unknown, to: FirmwareConfig): void {
@@ -83,12 +92,14 @@ export function prepare(input: FirmwareConfig | undefined, canResolve: boolean):
   // The saved record, or the text of a file that is not JSON (which the core calls corrupt).
   const text = storage.read(STATE_FILE);
   const saved = storage.readJSON(STATE_FILE, true);
-  const s = createScheduler(config.client, Math.random, saved === undefined ? text : saved, getTime() * 1000, 0);
+  const atMs = getTime() * 1000;
+  const s = createScheduler(config.client, Math.random, saved === undefined ? text : saved, atMs, 0);
   // A board without a battery-backed clock starts at 1970 after a power cut: the saved offsets no longer apply, the
   // drift does.
-  if (getTime() < CLOCK_SET_AFTER_S) forgetOffsets(s.state.m);
+  if (atMs < CLOCK_SET_AFTER_S * 1000) forgetOffsets(s.state.m);
+  const offset = offsetAt(s.state.m, atMs);
   // A file that holds null is no saved state to the core, but it is not what Kisstime writes.
   const note = s.restored === 'none' && text !== undefined ? 'corrupt' : s.restored;
   console.log('kisstime: ' + RESTORED[note]);
-  return { s: s, stepAboveS: config.stepAboveS };
+  return { s: s, stepAboveS: config.stepAboveS, model: offset === null ? null : { at: atMs, offset: offset, drift: driftPpm(s.state.m) || 0 } };
 }

@@ -13,7 +13,7 @@ import { DNS_RETRY_AFTER_FAILURE_S } from '../../src/core/policy';
 import { CorrectedClock, createCorrectedClock, readCorrected } from '../../src/core/corrected-clock';
 import type { handle } from '../../src/core/scheduler';
 import { ntpFromUnixSeconds, NtpTimestamp } from '../../src/core/timestamp';
-import type { prepare, Prepared } from './boot';
+import type { ModelReading, prepare, Prepared } from './boot';
 import { STATE_FILE } from './boot';
 import type { FirmwareConfig } from './board-config';
 import type { DgramSocket, EspruinoE, EspruinoModules, EspruinoWifi } from './espruino';
@@ -58,8 +58,8 @@ interface Board {
   id: number;
   t1: NtpTimestamp;
   host: string;
-  /** The clock model after the last sample (offset at a time, drift), for now() between events; null before one. */
-  model: { at: number; offset: number; drift: number } | null;
+  /** The clock model after the last sample or as restored, for now() between events; null before one. */
+  model: ModelReading | null;
   corrected: CorrectedClock;
 }
 
@@ -244,7 +244,7 @@ export function start(input?: FirmwareConfig): Kisstime {
   stop();
   board = {
     s: prepared.s, stepAboveS: prepared.stepAboveS, lookup: lookup, handlers: {}, stepped: 0, timer: null, socket: null, id: 0,
-    t1: { s: 0, f: 0 }, host: '', model: null, corrected: createCorrectedClock(),
+    t1: { s: 0, f: 0 }, host: '', model: prepared.model, corrected: createCorrectedClock(),
   };
   // Started on the next turn so that handlers attached with .on() right after start() see every event.
   later({ type: 'start' });

@@ -27,7 +27,7 @@ export type DeferReason = 'not-started' | 'startup-delay' | 'floor' | 'min-inter
  */
 export type FailCause = 'timeout' | 'send-error' | 'kiss' | 'unusable' | 'dns-error';
 
-export type PersistReason = 'send' | 'hold' | 'rate' | 'backoff' | 'step' | 'uptime';
+export type PersistReason = 'send' | 'hold' | 'rate' | 'backoff' | 'model' | 'uptime';
 
 export type Phase = 'idle' | 'waiting' | 'resolving' | 'in-flight' | 'stopped';
 

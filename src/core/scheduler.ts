@@ -183,6 +183,7 @@ function onSample(s: Scheduler, ip: AddressState, sample: Sample): void {
   s.state.srv[r.si].bad = 0;
   ip.fail = 0;
   ip.wait = NEVER;
+  const first = m.t.length === 0;
   const outcome = addSample(m, now, sample.offsetS, sample.delayS, sample.rootDistanceS);
   const floorS = Math.max(c.minIntervalS, ip.rf);
   const needS = outcome === 'outlier' ? 0 : longestIntervalS(m, c.accuracyS, now);
@@ -192,8 +193,9 @@ function onSample(s: Scheduler, ip: AddressState, sample: Sample): void {
     type: 'sample', sample: sample, outcome: outcome, clockOffsetS: offsetAt(m, now) as number, driftPpm: driftPpm(m) as number,
     maxErrorS: errorBoundAt(m, now) as number, intervalS: ip.iv, nextAtMs: nextAtMs, accuracyMet: needS >= floorS,
   });
-  // The model and the interval are saved with the next request, or now when the model had to start again.
-  if (outcome === 'step') persist(s, 'step');
+  // The model and the interval are saved with the next request; now only when the model begins or starts again,
+  // so that a restart in between still finds corrected time, at one extra write.
+  if (first || outcome === 'step') persist(s, 'model');
 }
 
 function onReply(s: Scheduler, event: Extract<SchedulerEvent, { type: 'reply' }>): void {

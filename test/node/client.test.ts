@@ -73,6 +73,23 @@ describe('client against a loopback server', () => {
     expect(status.next!.getTime() - Date.now(), info).toBeGreaterThan(15000);
   });
 
+  it('a restart with the same state file has corrected time at once, before any request', async () => {
+    kisser.setHandler((req) => (req.packet ? { bytes: makeReply(req, { offsetSeconds: 0.125 }) } : null));
+    const statePath = join(dir, 'restart.json');
+    const first = lanClient({ statePath });
+    const sample = once(first, 'sample');
+    first.start();
+    const [report] = (await sample) as [SampleReport];
+    await first.stop();
+    const before = kisser.count();
+    const second = lanClient({ statePath });
+    second.start();
+    expect(second.offsetS()).not.toBeNull();
+    expect(Math.abs((second.offsetS() as number) - report.clockOffset)).toBeLessThan(1e-3);
+    expect(Math.abs(second.now().getTime() - (Date.now() + 125))).toBeLessThan(20);
+    expect(kisser.count()).toBe(before);
+  });
+
   it('uses a fresh random source port for every request', async () => {
     const clock = new NodeClock();
     const ports: number[] = [];
