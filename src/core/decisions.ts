@@ -63,6 +63,11 @@ export type Decision =
   /** Feed a tick at atMs (null: no timer needed). Always the last decision; phase is where the scheduler now stands. */
   | { type: 'wake'; atMs: number | null; phase: Phase };
 
+/** The request in flight, with the address record it went to. */
+export interface InFlight extends PendingRequest {
+  ip: AddressState;
+}
+
 /** What this boot alone knows: the cursor and the request in flight. Never saved. */
 export interface RunState {
   phase: Phase;
@@ -73,9 +78,8 @@ export interface RunState {
   next: number;
   /** When the request in flight times out, or the resolver is given up on. */
   due: number;
-  pending: PendingRequest | null;
-  /** The address the request in flight went to, and how long before it the previous request to it went, s. */
-  to: AddressState | null;
+  pending: InFlight | null;
+  /** How long before the request in flight the previous request to its address went, s. */
   gap: number;
   /** The last request to any server: the 15 s floor holds between any two. */
   last: number;

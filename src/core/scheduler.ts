@@ -36,7 +36,7 @@ export function createScheduler(config: ClientConfig, random: () => number, save
   const restored = restoreState(saved, config, now, elapsedMs || 0);
   const last = lastSentMs(restored.state);
   const run: RunState = {
-    phase: 'idle', si: 0, ai: 0, next: NEVER, due: NEVER, pending: null, to: null, gap: 0, last: last, sent: 0, startup: NEVER, credit: NEVER,
+    phase: 'idle', si: 0, ai: 0, next: NEVER, due: NEVER, pending: null, gap: 0, last: last, sent: 0, startup: NEVER, credit: NEVER,
     now: 0, out: [],
   };
   return { config: config, random: random, state: restored.state, run: run, restored: restored.note };
@@ -82,7 +82,9 @@ function failPoll(s: Scheduler, cause: FailCause, detail: string): void {
   const r = s.run;
   const now = r.now;
   const server = s.state.srv[r.si];
-  const ip = r.to as AddressState;
+  const p = r.pending;
+  if (!p) return;
+  const ip = p.ip;
   settle(s);
   server.bad = 1;
   ip.fail++;
@@ -212,7 +214,7 @@ function onReply(s: Scheduler, event: Extract<SchedulerEvent, { type: 'reply' }>
     if (p && UNUSABLE.indexOf(reason) >= 0) failPoll(s, 'unusable', reason);
     return;
   }
-  const ip = r.to as AddressState;
+  const ip = p.ip;
   if (verdict.kind === 'sample') {
     settle(s);
     onSample(s, ip, verdict.sample);
@@ -293,8 +295,7 @@ function send(s: Scheduler, ip: AddressState): void {
   const server = s.state.srv[r.si];
   const nonce = makeNonce(s.random);
   const id = ++r.sent;
-  r.pending = { id: id, host: server.h, address: ip.a, port: server.p, nonce: nonce, sentMs: now };
-  r.to = ip;
+  r.pending = { id: id, host: server.h, address: ip.a, port: server.p, nonce: nonce, sentMs: now, ip: ip };
   r.due = now + Math.round(s.config.timeoutS * 1000);
   r.phase = 'in-flight';
   r.gap = ip.sent > NEVER ? Math.round((now - ip.sent) / 1000) : 0;
