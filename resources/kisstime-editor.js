@@ -3,7 +3,7 @@
 // the message starts with the field's label, so it reads the same here, in the deploy warning and in the runtime
 // error a Catch node gets.
 
-/* global $ */
+/* global $, RED */
 (function () {
   'use strict';
 
@@ -53,5 +53,18 @@
     return ok;
   }
 
-  window.KisstimeEditor = { fieldError: fieldError, showVerdicts: showVerdicts };
+  /**
+   * A node's kisstime-servers property: Node-RED's own check of a config property says only "invalid"; this one
+   * says what to do, under the field. t: the node's own message lookup.
+   */
+  function validateServers(t, v) {
+    var vars = { label: t('label.servers') };
+    if (!v || v === '_ADD_') return t('errors.noConfig', vars);
+    var config = RED.nodes.node(v);
+    if (!config) return t('errors.missingConfig', vars);
+    if (config.valid === false) return t('errors.badConfig', vars);
+    return true;
+  }
+
+  window.KisstimeEditor = { fieldError: fieldError, showVerdicts: showVerdicts, validateServers: validateServers };
 })();
