@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
+import { expect } from 'vitest';
 import { SCENARIO_NAMES, type AuditReport, type RuleId, type RuleResult, type ScenarioName } from '../../src/node/audit';
 import { allocateLoopback, releaseLoopback } from '../support/loopback';
 
@@ -41,4 +42,15 @@ export function failures(report: AuditReport): string[] {
   const out: string[] = [];
   for (const sc of report.scenarios) for (const r of sc.rules) if (r.verdict === 'fail') out.push(sc.scenario + ' · ' + r.rule);
   return out.sort();
+}
+
+/** What a polite client shows: no rule failed, and the rules that matter most were judged and passed (not "not judged"). */
+export function expectPolitePass(report: AuditReport, text: string): void {
+  expect(failures(report), text).toEqual([]);
+  expect(report.verdict).toBe('pass');
+  const judged: [ScenarioName, RuleId][] = [['good', 'floor'], ['good', 'clock-leak'], ['good', 'other-fields'], ['deny', 'kiss-stop'], ['rstr', 'kiss-stop'],
+    ['rate', 'rate-backoff'], ['silence', 'silence-backoff'], ['spoofed-deny', 'spoofed-kiss']];
+  for (const [scenario, rule] of judged) expect(ruleOf(report, scenario, rule).verdict, text).toBe('pass');
+  // One request to each refusing server, and never another.
+  for (const kiss of ['deny', 'rstr']) expect(report.scenarios.find((s) => s.scenario === kiss)?.requests, text).toHaveLength(1);
 }

@@ -4,11 +4,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, test } from 'vitest';
 import { formatAuditText, runAudit } from '../../src/node/audit';
 import { espruinoPath } from '../support/espruino';
 import { firmware } from '../support/firmware-build';
-import { failures, ruleOf, scenarioAddresses } from './audit-fixture';
+import { expectPolitePass, scenarioAddresses } from './audit-fixture';
 
 const lanes = scenarioAddresses('audit-espruino');
 const dir = mkdtempSync(join(tmpdir(), 'kisstime-audit-board-'));
@@ -29,17 +29,6 @@ describe('kisstime audit of the Kisstime board', () => {
     });
     const text = formatAuditText(report);
     console.log(text);
-    expect(failures(report), text).toEqual([]);
-    expect(report.verdict).toBe('pass');
-    expect(ruleOf(report, 'good', 'floor').verdict).toBe('pass');
-    expect(ruleOf(report, 'good', 'clock-leak').verdict).toBe('pass');
-    expect(ruleOf(report, 'good', 'other-fields').verdict).toBe('pass');
-    for (const kiss of ['deny', 'rstr'] as const) {
-      expect(ruleOf(report, kiss, 'kiss-stop').verdict, text).toBe('pass');
-      expect(report.scenarios.find((s) => s.scenario === kiss)?.requests).toHaveLength(1);
-    }
-    expect(ruleOf(report, 'rate', 'rate-backoff').verdict, text).toBe('pass');
-    expect(ruleOf(report, 'silence', 'silence-backoff').verdict, text).toBe('pass');
-    expect(ruleOf(report, 'spoofed-deny', 'spoofed-kiss').verdict, text).toBe('pass');
+    expectPolitePass(report, text);
   }, 150000);
 });

@@ -3,7 +3,7 @@
 
 import { afterAll, describe, expect, test } from 'vitest';
 import { formatAuditText, runAudit, type AuditReport } from '../../src/node/audit';
-import { builtCli, failures, ruleOf, scenarioAddresses } from './audit-fixture';
+import { builtCli, expectPolitePass, ruleOf, scenarioAddresses } from './audit-fixture';
 
 const lanes = scenarioAddresses('audit-kisstime');
 afterAll(() => lanes.release());
@@ -20,20 +20,9 @@ describe('kisstime audit of the Kisstime Node CLI', () => {
     });
     const text = formatAuditText(report);
     console.log(text);
-    expect(failures(report), text).toEqual([]);
-    expect(report.verdict).toBe('pass');
-    expect(ruleOf(report, 'good', 'floor').verdict).toBe('pass');
-    expect(ruleOf(report, 'good', 'clock-leak').verdict).toBe('pass');
-    expect(ruleOf(report, 'good', 'other-fields').verdict).toBe('pass');
+    expectPolitePass(report, text);
     expect(ruleOf(report, 'good', 'source-port').detail).toMatch(/^a new source port for each of the \d+ requests$/);
-    for (const kiss of ['deny', 'rstr'] as const) {
-      expect(ruleOf(report, kiss, 'kiss-stop').verdict, text).toBe('pass');
-      expect(report.scenarios.find((s) => s.scenario === kiss)?.requests).toHaveLength(1);
-    }
-    expect(ruleOf(report, 'rate', 'rate-backoff').verdict).toBe('pass');
-    expect(ruleOf(report, 'silence', 'silence-backoff').verdict).toBe('pass');
     expect(ruleOf(report, 'malformed', 'survives').verdict).toBe('pass');
-    expect(ruleOf(report, 'spoofed-deny', 'spoofed-kiss').verdict).toBe('pass');
     expect(ruleOf(report, 'offset', 'clock-leak').verdict).toBe('pass');
   }, 120000);
 });
