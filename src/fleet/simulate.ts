@@ -2,7 +2,7 @@
 // optionally on worker threads); every batch adds into the same counters, so the result does not depend on
 // the batching, and memory stays at one batch of live devices however large the fleet.
 
-import { NodeClientConfigInput } from '../node/config-input';
+import { ClientConfigInput } from '../core/config';
 import { ClockOptions, DEFAULT_CLOCKS, DeviceClocks } from './device-clocks';
 import { ProgressSink, runEngine } from './engine';
 import { checkNetworkOptions, DEFAULT_NETWORK, FleetNetwork, NetworkOptions } from './network';
@@ -24,7 +24,7 @@ export interface FleetRunOptions {
   /** The devices' crystals (DEFAULT_CLOCKS for what is not given). */
   clocks?: Partial<ClockOptions>;
   /** Kisstime client configuration on top of the defaults (servers are set by the simulator). */
-  kisstime?: NodeClientConfigInput;
+  kisstime?: ClientConfigInput;
   /** Accuracy target for "within target" (s). Default 0.1. */
   targetS?: number;
   /** Devices (global numbers) whose true error and reported bound are traced, every everyMs of virtual time. */
@@ -99,7 +99,7 @@ export function planRun(options: FleetRunOptions): RunPlan {
   };
 }
 
-function makePolicy(plan: RunPlan, context: PolicyContext, kisstime: NodeClientConfigInput): FleetPolicy {
+function makePolicy(plan: RunPlan, context: PolicyContext, kisstime: ClientConfigInput): FleetPolicy {
   if (plan.policy === 'kisstime') return new KisstimeFleet(context, kisstimeConfig(plan.network.servers, kisstime));
   const model = BASELINES[plan.policy];
   if (!model) throw new Error('policy: unknown ' + JSON.stringify(plan.policy) + ' (kisstime, arduino, router-2003, daily, lwip-rr)');

@@ -2,8 +2,7 @@
 // way an adapter does (send, resolve, persist, wake), with the virtual network in place of sockets. No hooks:
 // the scheduler cannot tell it is simulated.
 
-import { ClientConfig, clockOffsetAt, copyState, createScheduler, Decision, handle, Scheduler, SchedulerEvent } from '../../core';
-import { NodeClientConfigInput, validateClientConfig } from '../../node/config-input';
+import { checkClientConfig, ClientConfig, ClientConfigInput, clockOffsetAt, copyState, createScheduler, Decision, handle, Scheduler, SchedulerEvent } from '../../core';
 // The codec straight from its module: the core index's re-exports are getters, a cost on every reply.
 import { asciiToRefId, encodePacket, MODE_SERVER } from '../../core/codec';
 import { NTP_UNIX_OFFSET_S, ntpFromUnixSeconds, NtpTimestamp, TWO_POW_32 } from '../../core/timestamp';
@@ -18,11 +17,9 @@ export const EPOCH_UNIX_S = 1_767_225_600;
 
 type ReplyEvent = Extract<SchedulerEvent, { type: 'reply' }>;
 
-export function kisstimeConfig(servers: number, overrides: NodeClientConfigInput): ClientConfig {
-  const input: NodeClientConfigInput = { servers: SERVER_HOSTS.slice(0, servers), ...overrides };
-  const r = validateClientConfig(input);
-  if (!r.ok) throw new Error('kisstime config refused: ' + r.message);
-  return r.config;
+/** The devices' config: the fleet's servers by name on port 123, and the core's own defaults but for overrides (seconds). */
+export function kisstimeConfig(servers: number, overrides: ClientConfigInput): ClientConfig {
+  return checkClientConfig({ ...overrides, servers: SERVER_HOSTS.slice(0, servers).map((host) => ({ host: host, port: 123 })) });
 }
 
 export class KisstimeFleet implements FleetPolicy {
