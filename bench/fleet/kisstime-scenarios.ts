@@ -29,7 +29,7 @@ export interface ScenarioSection {
  * One Kisstime run per scenario, each days long so the event (at the end of day 1) hits a fleet in its steady
  * state; outages and DNS failures last 6 h, as in the goal.
  */
-export async function kisstimeScenarios(devices: number, days: number, run: (o: FleetRunOptions) => Promise<FleetResult>): Promise<ScenarioSection> {
+export async function kisstimeScenarios(devices: number, days: number, run: (o: FleetRunOptions) => Promise<FleetResult>, long: FleetResult): Promise<ScenarioSection> {
   const results: FleetResult[] = [];
   for (const scenario of SCENARIO_NAMES) results.push(await run({ devices: devices, days: days, scenario: scenario, policy: 'kisstime', scenarioOptions: { hours: 6 } }));
   const first = results[0];
@@ -59,8 +59,12 @@ export async function kisstimeScenarios(devices: number, days: number, run: (o: 
   const outage30 = outage.recovery ? outage.recovery.shareAt30Min : NaN;
   md.push('', 'Against the goals of issue 13 (this world, ' + pct(first.lossShare) + ' loss):', '');
   md.push('| goal | now | |', '|---|---:|---|');
-  md.push('| steady state: ≥ 99 % of device-time within 100 ms | ' + pct(steady.accuracy.meanWithinShare) + ' | ' + verdict(steady.accuracy.meanWithinShare >= 0.99) + ' |');
-  md.push('| steady state: ≤ 4 requests per device per day | ' + num(steady.requestsPerDevicePerDay.mean, 1) + ' | ' + verdict(steady.requestsPerDevicePerDay.mean <= 4) + ' |');
+  // The steady state is the long run: in its first days a device polls more while its model learns the drift.
+  const lasting = num(long.devices) + ' devices × ' + long.days + ' d';
+  md.push('| steady state: ≥ 99 % of device-time within 100 ms | ' + pct(long.accuracy.meanWithinShare) + ' (' + lasting + '); ' + pct(steady.accuracy.meanWithinShare) +
+    ' (the first ' + days + ' d) | ' + verdict(long.accuracy.meanWithinShare >= 0.99) + ' |');
+  md.push('| steady state: ≤ 4 requests per device per day | ' + num(long.requestsPerDevicePerDay.mean, 1) + ' (' + lasting + '); ' + num(steady.requestsPerDevicePerDay.mean, 1) +
+    ' (the first ' + days + ' d, learning included) | ' + verdict(long.requestsPerDevicePerDay.mean <= 4) + ' |');
   md.push('| first sync p99 ≤ 6 min | ' + seconds(steady.timeToFirstSyncS.p99) + ' | ' + verdict(steady.timeToFirstSyncS.p99 <= 360) + ' |');
   md.push('| blackout: ≥ 99 % within target 10 min after power returns | ' + pct(blackout10) + ' | ' + verdict(blackout10 >= 0.99) + ' |');
   md.push('| 6 h server outage: ≥ 99 % within target 30 min after the server returns | ' + pct(outage30) + ' | ' + verdict(outage30 >= 0.99) + ' |');

@@ -94,7 +94,7 @@ export async function runFleetBench(plan: FleetBenchPlan, outDir: string, log: (
   }
 
   log('fleet: Kisstime in every scenario, ' + num(plan.scenarioDevices) + ' devices x ' + plan.scenarioDays + ' d');
-  const scenarios = await kisstimeScenarios(plan.scenarioDevices, plan.scenarioDays, run);
+  const scenarios = await kisstimeScenarios(plan.scenarioDevices, plan.scenarioDays, run, big);
 
   const blackout = matrix.blackout;
   const eventH = blackout[0].eventAtS / 3600;
@@ -222,9 +222,10 @@ export async function runFleetBench(plan: FleetBenchPlan, outDir: string, log: (
     'with its state, so on power-on it hands the core the time it was off, as the Node adapter does with its state file: the saved waits move on by that much and the restored ' +
     'offset and drift keep the corrected time within the target before any request (the +10 min column). A board without such a clock passes 0 and waits out its saved interval instead.');
   md.push('- **Within 100 ms.** ' + pct(big.accuracy.meanWithinShare) + ' of powered device-time in the ' + num(big.devices) + '-device steady run, at ' +
-    num(big.requestsPerDevicePerDay.mean, 1) + ' requests per device per day. A client that corrects only the offset, and not the frequency, loses a ±50 ppm crystal\'s 4.3 s a day ' +
-    'between samples, so its share depends on how often it polls.');
-  md.push('- **Outages.** Silence backoff doubles up to the maximum interval, so after a long outage some devices take hours to come back (resync p99); in exchange the recovering server sees no surge.');
+    num(big.requestsPerDevicePerDay.mean, 1) + ' requests per device per day. The clock model corrects the frequency as well as the offset, so a ±50 ppm crystal ' +
+    '(4.3 s a day) stays within the target between samples hours apart; a client that corrects only the offset can only poll more.');
+  md.push('- **Outages.** Most devices keep time through a silent spell on their drift estimate; silence backoff still doubles up to the maximum interval, so the few ' +
+    'that drift out wait out their backoff, hours for some (back within p99 and max); in exchange the recovering server sees no surge.');
   md.push('- **Rate limiting.** 1,000 devices behind one NAT address exceed chrony\'s default limit (one response per 8 s per address) even at Kisstime\'s rate; the RATE kisses are honoured and the fleet slows down (fewer requests per device per day).');
   md.push('- **The world.** Each crystal has a static error (uniform in ±' + num(DEFAULT_CLOCKS.driftPpm) + ' ppm), a daily temperature swing (amplitude uniform in 0-' +
     num(DEFAULT_CLOCKS.diurnalPpm) + ' ppm, warmest mid-afternoon) and a random walk of its frequency (spread ' + num(DEFAULT_CLOCKS.wanderPpm, 2) + ' ppm over a day); its clock keeps running ' +
