@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { makeTempDir, type ExitInfo } from './process';
+import { killOnExit, makeTempDir, type ExitInfo } from './process';
 
 /** The project root: the nearest directory above this file with the project's package.json (works from dist/ too). */
 export function projectRoot(): string {
@@ -125,22 +125,6 @@ function visibleText(raw: string): string {
   return line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/^>+/, '');
 }
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) {
-    return;
-  }
-  exitHookInstalled = true;
-  // A test that failed before its cleanup must not leave interpreters running (they ignore SIGTERM).
-  process.on('exit', () => {
-    for (const child of live) {
-      child.kill('SIGKILL');
-    }
-  });
-}
-
 /**
  * Every interpreter runs without CAP_SYS_TIME (Espruino's setTime must never reach the system clock) and is killed
  * with its parent (--pdeathsig KILL: it ignores TERM), so a crashed test worker leaves no board behind.
@@ -170,7 +154,8 @@ export class BoardRun {
   constructor(private readonly child: ChildProcess, readonly label: string) {
     this.pid = child.pid ?? -1;
     this.startedAtMs = performance.now();
-    live.add(child);
+    // A test that failed before its cleanup must not leave interpreters running (they ignore SIGTERM).
+    killOnExit(child);
     const take = (chunk: Buffer): void => {
       const text = chunk.toString('latin1');
       this.raw += text;
@@ -189,7 +174,6 @@ export class BoardRun {
     child.stderr?.on('data', take);
     this.exited = new Promise<ExitInfo>((resolveExit) => {
       const finish = (info: ExitInfo): void => {
-        live.delete(child);
         this.done = true;
         const rest = visibleText(this.partial);
         if (rest.trim() !== '') {
@@ -423,7 +407,6 @@ export class EspruinoBoard {
   }
 
   private start(args: string[], what: string): BoardRun {
-    installExitHook();
     const command = [...(this.options.netns ? ['ip', 'netns', 'exec', this.options.netns] : []), ...SANDBOX, espruinoPath(), ...args];
     const child = spawn(command[0], command.slice(1), { cwd: this.dir, stdio: ['pipe', 'pipe', 'pipe'] });
     this.powerOns++;

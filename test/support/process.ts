@@ -18,17 +18,23 @@ export const SANDBOX_PREFIX = ['setpriv', '--pdeathsig', 'TERM', '--bounding-set
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-function installExitHook(): void {
-  if (exitHookInstalled) {
-    return;
+/**
+ * Last resort for a test that forgot to stop a child: it is killed when this process exits ('exit' handlers must
+ * be synchronous, so no waiting there). The child leaves the list once it has exited or failed to start.
+ */
+export function killOnExit(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
   }
-  exitHookInstalled = true;
-  // Last resort for a test that forgot stop(): 'exit' handlers must be synchronous, so no waiting here.
-  process.on('exit', () => {
-    for (const child of live) {
-      child.kill('SIGKILL');
-    }
-  });
+  live.add(child);
+  const forget = (): void => {
+    live.delete(child);
+  };
+  child.once('exit', forget);
+  child.once('error', forget);
 }
 
 export interface ExitInfo {
@@ -52,24 +58,21 @@ export interface ManagedProcess {
  * execs the rest (such as ip netns exec NAME), so the pid stays the daemon's.
  */
 export function spawnSandboxed(file: string, args: string[], logFile: string, outer: string[] = []): ManagedProcess {
-  installExitHook();
   const fd = openSync(logFile, 'a');
   const command = [...outer, ...SANDBOX_PREFIX, file, ...args];
   const child = spawn(command[0], command.slice(1), {
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);
-  live.add(child);
+  killOnExit(child);
   let done = false;
   const exited = new Promise<ExitInfo>((resolve) => {
     child.once('exit', (code, signal) => {
       done = true;
-      live.delete(child);
       resolve({ code, signal });
     });
     child.once('error', () => {
       done = true;
-      live.delete(child);
       resolve({ code: null, signal: null });
     });
   });

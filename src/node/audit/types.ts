@@ -1,5 +1,7 @@
 // The politeness audit's vocabulary: what a scenario plays, what was seen on the wire, and what each rule said.
 
+import type { NtpPacket } from '../../core/codec';
+
 /** The scripted behaviours the audit's server can play to a client. */
 export type ScenarioName = 'good' | 'silence' | 'deny' | 'rstr' | 'rate' | 'spoofed-deny' | 'malformed' | 'offset';
 
@@ -22,22 +24,16 @@ export type ReplyKind =
   | 'malformed-zero-transmit'
   | 'malformed-version';
 
-/** One datagram that reached the audit's server, as the grading needs it. Times are seconds from the scenario's start. */
-export interface SeenRequest {
+/**
+ * One datagram that reached the audit's server, as the grading needs it: the header fields as the codec reads them,
+ * the timestamps as text. Times are seconds from the scenario's start.
+ */
+export interface SeenRequest extends Omit<NtpPacket, 'reference' | 'origin' | 'receive' | 'transmit'> {
   atS: number;
   /** Our wall clock at arrival, Unix ms (for the clock-leak check). */
   wallMs: number;
   from: { address: string; port: number };
   length: number;
-  leap: number;
-  version: number;
-  mode: number;
-  stratum: number;
-  poll: number;
-  precision: number;
-  rootDelay: number;
-  rootDispersion: number;
-  refId: number;
   /** The four timestamps as 16 hex digits each ("0000000000000000" for zero); absent for a runt. */
   reference: string;
   origin: string;
