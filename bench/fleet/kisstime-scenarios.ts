@@ -20,6 +20,12 @@ function verdict(ok: boolean): string {
   return ok ? 'met' : '**not met**';
 }
 
+/** Devices looked at by each census after a recovery, in the runs that have one. */
+function recoveryCensus(results: FleetResult[]): number {
+  const withRecovery = results.filter((r) => r.recovery)[0];
+  return withRecovery && withRecovery.recovery ? withRecovery.recovery.censusDevices : NaN;
+}
+
 export interface ScenarioSection {
   markdown: string[];
   results: FleetResult[];
@@ -39,7 +45,8 @@ export async function kisstimeScenarios(devices: number, days: number, run: (o: 
   md.push('World: ' + worldOf(first) + '. Within ' + target + ': share of powered device-time within the target (a powered device without time counts as outside), ' +
     'estimated by censuses of about ' + num(first.accuracy.censusDevices) + ' devices after the installs settle. Back within: from the recovery moment (power back, ' +
     'servers back, DNS back) to the first moment each device\'s corrected time is within the target again, looked at then and after each of its own events. ' +
-    '+10 min / +30 min: share of powered devices within the target that long after the recovery. 99 % from: the minute from which the share stays at or above 99 % ' +
+    '+10 min / +30 min: share of powered devices within the target that long after the recovery, by a census of about ' +
+    num(recoveryCensus(results)) + ' devices each minute for two hours. 99 % from: the minute from which the share stays at or above 99 % ' +
     '(within the two hours after the recovery).', '');
   md.push('| scenario | within ' + target + ' | req/device/day | first sync p50 / p99 / max | back within p50 / p99 / max | +10 min | +30 min | 99 % from |',
     '|---|---:|---:|---:|---:|---:|---:|---:|');

@@ -177,7 +177,7 @@ function predictUs(m: ClockModel, atMs: number): number {
   return m.a + m.b * (atMs - m.n) / 1000000;
 }
 
-/** The error bound at a time, µs (the model has at least one sample). */
+/** The error bound at a time, µs; Infinity before any sample. */
 function boundUs(m: ClockModel, atMs: number): number {
   const growPpm = (m.s + WANDER_PPB) / 1000;
   let best = Infinity;
@@ -277,6 +277,18 @@ export function errorBoundAt(m: ClockModel, atMs: number): number | null {
 /** The drift (rate of change of the offset), ppm; null before any sample. */
 export function driftPpm(m: ClockModel): number | null {
   return m.t.length > 0 ? m.b / 1000 : null;
+}
+
+/** What a sample reports of the model: its offset (s) and error bound (s) at a time, and its drift (ppm). */
+export interface ModelReport {
+  offsetS: number;
+  driftPpm: number;
+  maxErrorS: number;
+}
+
+/** The model at atMs, as a sample reports it. Before any sample it knows nothing: offset 0, drift 0, bound Infinity. */
+export function reportAt(m: ClockModel, atMs: number): ModelReport {
+  return { offsetS: predictUs(m, atMs) / 1e6, driftPpm: m.b / 1000, maxErrorS: boundUs(m, atMs) / 1e6 };
 }
 
 /** How far the true drift may be from driftPpm, ppm; null before any sample. */

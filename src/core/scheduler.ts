@@ -8,7 +8,7 @@ import { encodeRequest, makeNonce } from './codec';
 import { ClientConfig } from './config';
 import { advance, currentTarget, isHeld, resolveAllowedAtMs, stopIfHopeless } from './cursor';
 import { Decision, DeferReason, FailCause, PersistReason, RunState, Scheduler, SchedulerEvent } from './decisions';
-import { addSample, driftPpm, errorBoundAt, longestIntervalS, offsetAt, shiftModel } from './clock-model';
+import { addSample, errorBoundAt, longestIntervalS, offsetAt, reportAt, shiftModel } from './clock-model';
 import { intervalAfterRate } from './kiss';
 import { backoffS, DNS_TIMEOUT_S, FLOOR_S, jittered, MAX_ADDRESSES_PER_SERVER, MAX_HOLDS, UPTIME_CREDIT_S } from './policy';
 import { AddressState, ClientState, isName, newAddress, NEVER, restoreState } from './state';
@@ -191,9 +191,10 @@ function onSample(s: Scheduler, ip: AddressState, sample: Sample): void {
   const needS = outcome === 'outlier' ? 0 : longestIntervalS(m, c.accuracyS, now);
   ip.iv = Math.min(c.maxIntervalS, Math.max(floorS, Math.floor(needS)));
   const nextAtMs = waitJittered(s, ip.iv);
+  const model = reportAt(m, now);
   r.out.push({
-    type: 'sample', sample: sample, outcome: outcome, clockOffsetS: offsetAt(m, now) as number, driftPpm: driftPpm(m) as number,
-    maxErrorS: errorBoundAt(m, now) as number, intervalS: ip.iv, nextAtMs: nextAtMs, accuracyMet: needS >= floorS,
+    type: 'sample', sample: sample, outcome: outcome, clockOffsetS: model.offsetS, driftPpm: model.driftPpm, maxErrorS: model.maxErrorS,
+    intervalS: ip.iv, nextAtMs: nextAtMs, accuracyMet: needS >= floorS,
   });
   // The model and the interval are saved with the next request; now only when the model begins or starts again,
   // so that a restart in between still finds corrected time, at one extra write.

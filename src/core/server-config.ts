@@ -58,7 +58,7 @@ export function splitList(value: string[] | string | undefined): string[] {
   return out;
 }
 
-function blank(value: unknown): boolean {
+function blank(value: unknown): value is undefined | null | '' {
   return value === undefined || value === null || value === '';
 }
 
@@ -77,7 +77,7 @@ export function validateServerConfig(input: ServerConfigInput): ServerConfigResu
   const acl = createAccessList(allow, deny);
   if (!acl.ok) return { ok: false, field: acl.field, message: acl.message };
 
-  const intervalS = blank(input.rateInterval) ? DEFAULT_RATE_INTERVAL_S : parseDurationS(input.rateInterval as string | number);
+  const intervalS = blank(input.rateInterval) ? DEFAULT_RATE_INTERVAL_S : parseDurationS(input.rateInterval);
   if (!(intervalS >= 0 && intervalS <= 86400)) return fail('rateInterval', 'not a duration between 0 (off) and 1 d: ' + JSON.stringify(input.rateInterval));
   const burst = integerIn(input.rateBurst, DEFAULT_RATE_BURST, 1, 255);
   if (!(burst >= 1)) return fail('rateBurst', 'must be a whole number from 1 to 255: ' + JSON.stringify(input.rateBurst));

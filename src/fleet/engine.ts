@@ -130,7 +130,7 @@ function recoverySweep(base: number, count: number, policy: FleetPolicy, recorde
 }
 
 function takeCensus(base: number, count: number, policy: FleetPolicy, recorder: FleetRecorder, index: number, atMs: number, plan: ObservationPlan): void {
-  const stride = plan.stride;
+  const stride = plan.censusRegular[index] === 1 ? plan.stride : plan.recoveryStride;
   let powered = 0;
   let synced = 0;
   let within = 0;

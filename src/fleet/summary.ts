@@ -55,6 +55,8 @@ export interface RecoveryResult {
   atS: number;
   /** From the recovery moment to each device's first moment within target (0 if it never left). */
   timeToWithinS: Distribution;
+  /** Devices looked at by each census after the recovery. */
+  censusDevices: number;
   /** Share of powered devices within target, minute by minute for two hours after the recovery. */
   afterMinutes: number[];
   withinShare: number[];
@@ -170,6 +172,7 @@ export function summarize(options: FleetRunOptions, raws: RawRun[], timing: RunT
     recovery = {
       atS: scenario.recoveryMs / 1000,
       timeToWithinS: distribution(backWithin),
+      censusDevices: Math.ceil(devices / observations.recoveryStride),
       afterMinutes: afterMinutes,
       withinShare: afterShare,
       shareAt10Min: shareAt(10),
