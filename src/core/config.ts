@@ -49,9 +49,7 @@ export interface FieldError extends Error {
 }
 
 export function fieldError(field: string, message: string): FieldError {
-  const e = new Error(field + ': ' + message) as FieldError;
-  e.field = field;
-  return e;
+  return Object.assign(new Error(field + ': ' + message), { field: field });
 }
 
 /** An IPv4 or IPv6 address, as opposed to a name that must be resolved. */

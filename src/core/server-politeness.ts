@@ -11,7 +11,8 @@ export const KISS_SENT_NONE = 0;
 export const KISS_SENT_RATE = 1;
 export const KISS_SENT_DENY = 2;
 export const KISS_SENT_RSTR = 3;
-const KISS_NAMES = ['', 'RATE', 'DENY', 'RSTR'];
+/** By KISS_SENT_*: the kiss last sent, if any. */
+const KISS_NAMES: ('RATE' | 'DENY' | 'RSTR' | null)[] = [null, 'RATE', 'DENY', 'RSTR'];
 
 /** A transmit timestamp this close to the time we serve is a clock reading; a random nonce lands here once in 600,000. */
 const CLOCK_WINDOW_S = 3600;
@@ -90,7 +91,7 @@ function conductOf(t: ClientTable, r: number, nowMs: number): ClientConduct {
     perMinute: n > 1 && span > 0 ? ((n - 1) / span) * 60000 : 0,
     shortestIntervalS: shortest >= 0 ? shortest / 1000 : null,
     underFloor: shortest >= 0 && shortest < FLOOR_S * 1000,
-    lastKiss: t.kissCode[r] === KISS_SENT_NONE ? null : (KISS_NAMES[t.kissCode[r]] as 'RATE' | 'DENY' | 'RSTR'),
+    lastKiss: KISS_NAMES[t.kissCode[r]],
     ignoredKisses: t.ignoredKisses[r],
     clockLeaks: t.clockLeaks[r],
     idleS: (nowMs - t.seenMs[r]) / 1000,

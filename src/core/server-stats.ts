@@ -6,10 +6,11 @@ export type PolicyDrop = 'rate-limited' | 'denied' | 'restricted';
 export type DropReason = RequestProblem | PolicyDrop;
 export type ServerKissCode = 'RATE' | 'DENY' | 'RSTR';
 
-export const DROP_REASONS: DropReason[] = [
-  'too-short', 'bad-version', 'reserved-mode', 'symmetric-mode', 'server-mode', 'broadcast-mode', 'control-mode', 'private-mode',
-  'rate-limited', 'denied', 'restricted',
-];
+/** A count for every reason: the checker refuses a reason left out. */
+const NO_DROPS: { [reason in DropReason]: number } = {
+  'too-short': 0, 'bad-version': 0, 'reserved-mode': 0, 'symmetric-mode': 0, 'server-mode': 0, 'broadcast-mode': 0, 'control-mode': 0,
+  'private-mode': 0, 'rate-limited': 0, 'denied': 0, 'restricted': 0,
+};
 
 export interface ServerStats {
   requests: number;
@@ -26,20 +27,16 @@ export interface ServerStats {
 }
 
 export function createServerStats(maxClients: number): ServerStats {
-  const dropped = {} as { [reason in DropReason]: number };
-  for (var i = 0; i < DROP_REASONS.length; i++) dropped[DROP_REASONS[i]] = 0;
-  return { requests: 0, answered: 0, leaked: 0, kissed: { RATE: 0, DENY: 0, RSTR: 0 }, dropped: dropped, clients: 0, maxClients: maxClients, evictions: 0 };
+  return { requests: 0, answered: 0, leaked: 0, kissed: { RATE: 0, DENY: 0, RSTR: 0 }, dropped: Object.assign({}, NO_DROPS), clients: 0, maxClients: maxClients, evictions: 0 };
 }
 
 export function copyServerStats(s: ServerStats): ServerStats {
-  const dropped = {} as { [reason in DropReason]: number };
-  for (var i = 0; i < DROP_REASONS.length; i++) dropped[DROP_REASONS[i]] = s.dropped[DROP_REASONS[i]];
   return {
     requests: s.requests,
     answered: s.answered,
     leaked: s.leaked,
     kissed: { RATE: s.kissed.RATE, DENY: s.kissed.DENY, RSTR: s.kissed.RSTR },
-    dropped: dropped,
+    dropped: Object.assign({}, s.dropped),
     clients: s.clients,
     maxClients: s.maxClients,
     evictions: s.evictions,
@@ -47,8 +44,9 @@ export function copyServerStats(s: ServerStats): ServerStats {
 }
 
 export function totalDropped(s: ServerStats): number {
+  const counts: { [reason: string]: number } = s.dropped;
   let n = 0;
-  for (var i = 0; i < DROP_REASONS.length; i++) n += s.dropped[DROP_REASONS[i]];
+  for (var reason in counts) n += counts[reason];
   return n;
 }
 
