@@ -47,11 +47,24 @@ export function minIntervalFloorS(host: string, lanServer: boolean): number {
   return MIN_INTERVAL_FLOOR_S;
 }
 
-/** Silence backoff: the wait before the n-th retry (n >= 1) doubles from the minimum interval up to the maximum. */
-export function backoffS(failures: number, minIntervalS: number, maxIntervalS: number): number {
+/**
+ * Once a device has had time, a silent server is asked again at least this often (2^12 s, about 68 min): after an
+ * outage of hours the fleet is back within its accuracy soon after the servers return, where doubling up to the
+ * maximum interval left some devices outside it for hours. A device that never had an answer keeps doubling to the
+ * maximum, since its servers may be wrong or gone for good. chrony and ntpd-rs retry an unreachable source every
+ * 2^10 s; the NTP Pool asks for at most one query per 30 min.
+ */
+export const SILENCE_RETRY_ONCE_SYNCED_S = 4096;
+
+/**
+ * Silence backoff: the wait before the n-th retry (n >= 1) doubles from the minimum interval up to the maximum, or
+ * up to SILENCE_RETRY_ONCE_SYNCED_S for a device that has had time (never below the minimum interval).
+ */
+export function backoffS(failures: number, minIntervalS: number, maxIntervalS: number, hasHadTime: boolean): number {
   let wait = Math.max(minIntervalS, MIN_INTERVAL_FLOOR_S);
-  for (var n = failures; --n > 0 && wait < maxIntervalS;) wait *= 2;
-  return Math.min(wait, maxIntervalS);
+  const ceiling = hasHadTime ? Math.max(wait, Math.min(maxIntervalS, SILENCE_RETRY_ONCE_SYNCED_S)) : maxIntervalS;
+  for (var n = failures; --n > 0 && wait < ceiling;) wait *= 2;
+  return Math.min(wait, ceiling);
 }
 
 export function jittered(seconds: number, random: () => number): number {

@@ -88,7 +88,7 @@ function failPoll(s: Scheduler, cause: FailCause, detail: string): void {
   settle(s);
   server.bad = 1;
   ip.fail++;
-  ip.wait = now + Math.round(jittered(backoffS(ip.fail, c.minIntervalS, c.maxIntervalS), s.random) * 1000);
+  ip.wait = now + Math.round(jittered(backoffS(ip.fail, c.minIntervalS, c.maxIntervalS, s.state.m.t.length > 0), s.random) * 1000);
   r.out.push({ type: 'backoff', cause: cause, host: server.h, address: ip.a, failures: ip.fail, retryAtMs: ip.wait, detail: detail });
   advance(s, false);
   r.next = now;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { Decision, encodePacket, FLOOR_S, handle, handleSyncNow, clockOffsetAt, SchedulerEvent, asciiToRefId, decodePacket, ntpFromUnixSeconds } from '../../src/core';
+import { Decision, encodePacket, FLOOR_S, handle, handleSyncNow, clockOffsetAt, SchedulerEvent, asciiToRefId, decodePacket, ntpFromUnixSeconds, SILENCE_RETRY_ONCE_SYNCED_S } from '../../src/core';
 import { configOf, newScheduler, seededRandom, VirtualWorld } from './virtual-server';
 
 const DAY_MS = 86400e3;
@@ -133,6 +133,24 @@ describe('scheduler over a virtual day', () => {
       expect(gaps[i] / gaps[i - 1]).toBeGreaterThan(1.7);
       expect(gaps[i] / gaps[i - 1]).toBeLessThan(2.3);
     }
+  });
+
+  test('a server that goes silent after giving time is asked again at least every 2^12 s, still doubling up to there', () => {
+    const outageFromMs = DAY_MS;
+    const w = new VirtualWorld(newScheduler(configOf({ servers: ['192.0.2.1'] }), seededRandom(5), null),
+      (_a, _p, atMs) => (atMs < outageFromMs ? { kind: 'answer' } : { kind: 'silent' }));
+    w.start();
+    w.runUntil(3 * DAY_MS);
+    const silent = w.sent.filter((s) => s.atMs >= outageFromMs);
+    const gaps = silent.slice(1).map((s, i) => (s.atMs - silent[i].atMs) / 1000);
+    console.log('silent after a day of answers, gaps (s):', gaps.map(Math.round).join(', '));
+    // 34 min, then 68 min at most (plus up to 10 % jitter, and the 5 s timeout before the wait begins): about 21 a
+    // day instead of 6, within the Pool's 48.
+    expect(gaps[0]).toBeGreaterThanOrEqual(2048);
+    expect(gaps[1]).toBeGreaterThanOrEqual(4096);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(SILENCE_RETRY_ONCE_SYNCED_S * 1.1 + 6);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(2048);
+    expect(silent.length).toBeGreaterThan(30);
   });
 
   test('a DENY gets exactly one request, then silence for the rest of the day and after a reboot', () => {
