@@ -146,10 +146,9 @@ describe('scheduler over a virtual day', () => {
     console.log('silent after a day of answers, gaps (s):', gaps.map(Math.round).join(', '));
     // 34 min, then 68 min at most (plus up to 10 % jitter, and the 5 s timeout before the wait begins): about 21 a
     // day instead of 6, within the Pool's 48.
-    expect(gaps[0]).toBeGreaterThanOrEqual(2048);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(2048);
     expect(gaps[1]).toBeGreaterThanOrEqual(4096);
     expect(Math.max(...gaps)).toBeLessThanOrEqual(SILENCE_RETRY_ONCE_SYNCED_S * 1.1 + 6);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(2048);
     expect(silent.length).toBeGreaterThan(30);
   });
 
