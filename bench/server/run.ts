@@ -221,6 +221,7 @@ export interface Row {
 }
 
 type Throughput = Omit<Row, 'p50' | 'p99' | 'pacedLoss'>;
+type Latency = Pick<Row, 'p50' | 'p99' | 'pacedLoss'>;
 
 /** Turn length: short enough that every server meets the same moments of the machine's other work. */
 const SLICE_MS = 250;
@@ -260,7 +261,7 @@ async function measureBlast(o: Options, targets: Target[]): Promise<Throughput[]
  * The latency phase, with every server running at once and taking turns of SLICE_MS at the paced rate, so that
  * whatever else the machine does falls on all of them alike: p50, p99 and the share never answered, per server.
  */
-async function measureLatency(o: Options, targets: Target[]): Promise<{ p50: number; p99: number; pacedLoss: number }[]> {
+async function measureLatency(o: Options, targets: Target[]): Promise<Latency[]> {
   const durationMs = o.latencySeconds * 1000 * targets.length;
   const paced = await runWorkers(o, targets.map((t) => ({ address: t.address, port: PORT })), 'paced', durationMs, SLICE_MS);
   return targets.map((_, i) => {
@@ -297,6 +298,10 @@ function coreCostNs(): { respondNs: number; clockNs: number } {
 function median(values: number[]): number {
   const sorted = values.slice().sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
+}
+
+function medianLatency(list: Latency[]): Latency {
+  return { p50: median(list.map((l) => l.p50)), p99: median(list.map((l) => l.p99)), pacedLoss: median(list.map((l) => l.pacedLoss)) };
 }
 
 /** Each figure's median over the rounds (so a row need not come from one single round). */
@@ -345,7 +350,7 @@ async function main(): Promise<void> {
   // them all alike; rounds repeat the blast phase, and each figure is the median over rounds.
   const all: Target[] = [];
   const byServer: Throughput[][] = starters.map(() => []);
-  let latency: { p50: number; p99: number; pacedLoss: number }[];
+  const latencies: Latency[][] = starters.map(() => []);
   try {
     for (const start of starters) all.push(await start());
     // A first, unrecorded round warms every server up (JIT, buffers, the client table).
@@ -354,19 +359,21 @@ async function main(): Promise<void> {
       const results = await measureBlast(o, all);
       results.forEach((r, i) => byServer[i].push(r));
       await sleep(300);
+      // The tail is mostly the scheduler's doing: one phase per round, and the median of each figure, so that
+      // one unlucky stretch of the machine does not decide the comparison.
+      (await measureLatency(o, all)).forEach((l, i) => latencies[i].push(l));
     }
-    latency = await measureLatency(o, all);
   } finally {
     for (const t of all) t.stop();
   }
-  const rows: Row[] = byServer.map((list, i) => Object.assign(medianRow(list), latency[i]));
+  const rows: Row[] = byServer.map((list, i) => Object.assign(medianRow(list), medianLatency(latencies[i])));
   const core = coreCostNs();
   const kisstime = rows[0];
   const echo = rows[1];
   const chronyd = o.skipChronyd ? undefined : rows[2];
   const setup = `${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? '?'}), load average ${load.toFixed(2)} at the start; load: ${o.workers} worker processes × ${o.sockets} sockets, `
     + `every server running throughout and taking ${SLICE_MS} ms turns; blast ${o.seconds} s per server and round, medians of ${o.rounds} rounds; `
-    + `latency ${o.rate} req/s for ${o.latencySeconds} s per server`;
+    + `latency ${o.rate} req/s for ${o.latencySeconds} s per server and round, medians of ${o.rounds} rounds`;
   const where = `where the time goes (kisstime): ${fmt(kisstime.cpuUsPerAnswer, 1)} µs of server CPU per answer in all, the echo ${fmt(echo.cpuUsPerAnswer, 1)} µs; `
     + `of Kisstime's own work, the sans-IO decision and reply take ${fmt(core.respondNs / 1000, 2)} µs and the clock reads ${fmt(core.clockNs / 1000, 2)} µs (measured in process); `
     + 'the rest is Node\'s dgram path, which the echo pays too: a JS callback, a Buffer and an rinfo object per datagram, one recvmsg and one sendmsg each (Node has neither recvmmsg nor sendmmsg).';
@@ -379,10 +386,12 @@ async function main(): Promise<void> {
     + 'the scheduler, vary between runs by tens of percent; CPU µs per answer is the steadier figure. The generator outruns every server, so each '
     + 'socket buffer overflows during the blast; chronyd keeps the kernel\'s default receive buffer (net.core.rmem_default) while the Node servers '
     + 'ask for 4 MiB, so it drops the most and its answered/s understates it: compare it by CPU µs per answer.';
-  const md = ['## Server', '', '`npm run bench:server` (bench/server/run.ts): ' + setup + '.', '', table(rows, o.rate), '', ...ratios(kisstime, echo, chronyd), ...clusterLine, '', where, '', caveat, ''].join('\n');
+  // The rounds side by side: how far the tail moves from one round to the next, beside the gap between the servers.
+  const rounds = '- p99 µs in each round: ' + rows.map((r, i) => r.name.replace(/ \(.*\)$/, '') + ' ' + latencies[i].map((l) => fmt(l.p99)).join(', ')).join('; ');
+  const md = ['## Server', '', '`npm run bench:server` (bench/server/run.ts): ' + setup + '.', '', table(rows, o.rate), '', ...ratios(kisstime, echo, chronyd), rounds, ...clusterLine, '', where, '', caveat, ''].join('\n');
   process.stdout.write('\n' + md + '\n');
   const out = join(ROOT, 'bench', 'server', 'results.json');
-  writeFileSync(out, JSON.stringify({ markdown: md, json: { options: o, rows, core }, generatedAt: new Date().toISOString() }, null, 1) + '\n');
+  writeFileSync(out, JSON.stringify({ markdown: md, json: { options: o, rows, latencies, core }, generatedAt: new Date().toISOString() }, null, 1) + '\n');
   process.stderr.write('wrote ' + out + '\n');
   // bench/RESULTS.md is assembled by bench/index.ts; 'server' reruns nothing else.
   await new Promise<void>((resolve) => fork(join(__dirname, '..', 'index.js'), ['server'], { stdio: 'inherit' }).once('exit', () => resolve()));
