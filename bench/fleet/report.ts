@@ -226,7 +226,7 @@ export async function runFleetBench(plan: FleetBenchPlan, outDir: string, log: (
     '(4.3 s a day) stays within the target between samples hours apart; a client that corrects only the offset can only poll more.');
   md.push('- **Outages.** Most devices keep time through a silent spell on their drift estimate. The few that drift out are back soon after the servers ' +
     'return: once a device has had time, its silence backoff doubles only up to 2^12 s (about 68 min; a device that never had an answer doubles up to the ' +
-    'maximum interval), so it asks a silent server about 21 times a day, where a steady device asks about 4. The retries stay spread, since each device ' +
+    'maximum interval), so it asks a silent server about 20 times a day, where a steady device asks about 4. The retries stay spread, since each device ' +
     'began backing off when it last needed time: the recovering server sees no surge.');
   md.push('- **Rate limiting.** 1,000 devices behind one NAT address exceed chrony\'s default limit (one response per 8 s per address) even at Kisstime\'s rate; the RATE kisses are honoured and the fleet slows down (fewer requests per device per day).');
   md.push('- **The world.** Each crystal has a static error (uniform in ±' + num(DEFAULT_CLOCKS.driftPpm) + ' ppm), a daily temperature swing (amplitude uniform in 0-' +

@@ -144,7 +144,7 @@ describe('scheduler over a virtual day', () => {
     const silent = w.sent.filter((s) => s.atMs >= outageFromMs);
     const gaps = silent.slice(1).map((s, i) => (s.atMs - silent[i].atMs) / 1000);
     console.log('silent after a day of answers, gaps (s):', gaps.map(Math.round).join(', '));
-    // 34 min, then 68 min at most (plus up to 10 % jitter, and the 5 s timeout before the wait begins): about 21 a
+    // 34 min, then 68 min at most (plus up to 10 % jitter, and the 5 s timeout before the wait begins): about 20 a
     // day instead of 6, within the Pool's 48.
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(2048);
     expect(gaps[1]).toBeGreaterThanOrEqual(4096);
