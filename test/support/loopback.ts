@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from './process';
 
 /**
  * Readiness probes of the daemon fixtures come from this address, which allocateLoopback never hands out. Daemons
@@ -42,15 +43,6 @@ function candidate(label: string, attempt: number): string {
   const b = digest[1];
   const c = 1 + (digest[2] % 254);
   return `127.${a}.${b}.${c}`;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function tryClaim(address: string): boolean {

@@ -5,6 +5,7 @@
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { pidAlive } from './process';
 
 export interface NetworkNamespace {
   name: string;
@@ -33,15 +34,6 @@ async function ip(args: string[]): Promise<string> {
     throw new Error(`ip ${args.join(' ')} failed (${result.code}): ${result.stderr.trim()}`);
   }
   return result.stdout;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Deletes namespaces left by test workers that died before removing them (their pid is part of the name). */

@@ -139,7 +139,8 @@ export function tail(text: string, lines = 30): string {
   return text.split('\n').slice(-lines).join('\n');
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, but belongs to someone else). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
