@@ -11,7 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommsEvent, NodeRedProcess, ROOT, startNodeRed } from '../nodered/runtime-process';
 import { allocateLoopback, freeUdpPort, releaseLoopback } from '../support/loopback';
-import { makeRequest, ntpNow, sleep } from '../support/packet';
+import { burst } from '../support/packet';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -70,17 +70,7 @@ describe('kisstime-server in a real Node-RED runtime', () => {
     await red.waitForEvent(statusOf('busy', (s) => s.fill === 'red' && s.text === `address in use: ${address}:${busyPort}`), 5000, 'red status');
 
     // The rude client: every 100 ms from one port, its clock in every request, straight back after a RATE.
-    const rude = createSocket('udp4');
-    await new Promise<void>((resolve) => rude.bind(0, '127.71.0.66', () => resolve()));
-    try {
-      for (let i = 0; i < 15; i++) {
-        const request = makeRequest(ntpNow()).bytes;
-        await new Promise<void>((resolve) => rude.send(request, rudePort, address, () => resolve()));
-        await sleep(100);
-      }
-    } finally {
-      rude.close();
-    }
+    await burst(address, 15, { port: rudePort, gapMs: 100, settleMs: 100, sourceAddress: '127.71.0.66', clockInRequest: true });
     const seen = red.events.length;
     const report = await red.waitForEvent((e) => red.events.indexOf(e) >= seen && debugFrom('rudeout')(e), 5000, 'the rude-client report');
     const payload = JSON.parse(String(report.data.msg)) as { rude: number; worst: { address: string; reasons: string[] }[] };

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { helper, Inbox, kisstimeNodes, StatusLog, tempUserDir, type TestNode } from '../nodered/harness';
 import { makeReply, startKisser, type Kisser } from '../support/kisser';
 import { allocateLoopback, freeUdpPort, releaseLoopback } from '../support/loopback';
-import { makeRequest, ntpNow, queryOnce, sleep, timestampDiffSeconds } from '../support/packet';
+import { burst, queryOnce, sleep, timestampDiffSeconds } from '../support/packet';
 
 const nodeRequire = createRequire(__filename);
 const serverNode = nodeRequire('../../nodes/kisstime-server.js');
@@ -143,17 +143,7 @@ describe('kisstime-server node', () => {
     const status = new StatusLog(helper.getNode('srv'));
     // A polite neighbour asks once and is never listed.
     await queryOnce(serverAddress, { port, timeoutMs: 500, sourceAddress: '127.70.0.1' });
-    const rude = createSocket('udp4');
-    await new Promise<void>((resolve) => rude.bind(0, '127.70.0.66', () => resolve()));
-    try {
-      for (let i = 0; i < 15; i++) {
-        const req = makeRequest(ntpNow()).bytes;
-        await new Promise<void>((resolve) => rude.send(req, port, serverAddress, () => resolve()));
-        await sleep(100);
-      }
-    } finally {
-      rude.close();
-    }
+    await burst(serverAddress, 15, { port: port, gapMs: 100, settleMs: 100, sourceAddress: '127.70.0.66', clockInRequest: true });
     // Asked now, the report covers every request the rude client sent.
     helper.getNode('srv').receive({});
     await sleep(100);

@@ -195,12 +195,13 @@ export function offsetAndDelay(result: QueryResult): { offset: number; delay: nu
 
 /**
  * Sends count requests from one socket, gapMs apart, and collects the replies matched to their requests by origin.
- * For provoking and observing rate limits; replies[i] is undefined when request i got no answer.
+ * For provoking and observing rate limits; replies[i] is undefined when request i got no answer. clockInRequest
+ * puts the local clock in each transmit timestamp, as a rude client does, instead of a random nonce.
  */
 export async function burst(
   address: string,
   count: number,
-  options: { port?: number; gapMs?: number; settleMs?: number; sourceAddress?: string } = {},
+  options: { port?: number; gapMs?: number; settleMs?: number; sourceAddress?: string; clockInRequest?: boolean } = {},
 ): Promise<(ParsedPacket | undefined)[]> {
   const port = options.port ?? 123;
   const gapMs = options.gapMs ?? 50;
@@ -226,7 +227,7 @@ export async function burst(
   });
   try {
     for (let i = 0; i < count; i++) {
-      const { bytes, nonce } = makeRequest();
+      const { bytes, nonce } = makeRequest(options.clockInRequest ? ntpNow() : undefined);
       nonces.set(nonce, i);
       await new Promise<void>((resolve, reject) => socket.send(bytes, port, address, (error) => (error ? reject(error) : resolve())));
       if (i < count - 1 && gapMs > 0) {
