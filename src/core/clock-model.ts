@@ -23,6 +23,8 @@
 // newest one, which keeps them small (a number that does not fit 32 bits costs the board an extra variable), and
 // makes a change of time base (a restart) one field: rebaseModel.
 
+import { fieldsOf, isInt, readList } from './saved-fields';
+
 /** Samples kept for the fit. */
 export const MODEL_WINDOW = 8;
 /** No crystal is off by more than this, so no drift estimate and no drift uncertainty goes past it. */
@@ -84,6 +86,13 @@ function clampDrift(ppb: number): number {
   return Math.max(-MAX_DRIFT_PPB, Math.min(MAX_DRIFT_PPB, ppb));
 }
 
+/** The fit of an empty window: no offset known, the drift as known before. */
+function fitPrior(m: ClockModel): void {
+  m.a = 0;
+  m.b = m.f;
+  m.s = m.k;
+}
+
 /**
  * Refits a, b and s from the window and the prior. Slopes are in µs per s, which is ppm; times in s relative to
  * the newest sample, so the sums stay small and exact enough.
@@ -93,9 +102,7 @@ function refit(m: ClockModel): void {
   const priorPpm = m.f / 1000;
   let priorHalfPpm = m.k / 1000;
   if (count === 0) {
-    m.a = 0;
-    m.b = m.f;
-    m.s = m.k;
+    fitPrior(m);
     return;
   }
   // A sample's interval widened by the wander since it was taken: an old sample constrains today's drift less.
@@ -330,7 +337,7 @@ export function forgetOffsets(m: ClockModel): void {
   m.e = [];
   m.w = 0;
   m.x = 0;
-  refit(m);
+  fitPrior(m);
 }
 
 /** After the local clock was stepped by stepS (forward positive), every offset moves the other way. */
@@ -351,29 +358,18 @@ export function rebaseModel(m: ClockModel, deltaMs: number): void {
   if (finite(deltaMs)) m.n = Math.round(m.n + deltaMs);
 }
 
-function integerIn(x: unknown, lo: number, hi: number): x is number {
-  return typeof x === 'number' && x % 1 === 0 && x >= lo && x <= hi;
-}
-
 function integers(x: unknown, lo: number, hi: number): number[] | null {
-  if (!Array.isArray(x) || x.length > MODEL_WINDOW) return null;
-  const out: number[] = [];
-  for (var i = 0; i < x.length; i++) {
-    if (!integerIn(x[i], lo, hi)) return null;
-    out.push(x[i]);
-  }
-  return out;
+  return readList(x, (e) => (isInt(e, lo, hi) ? e : null), MODEL_WINDOW);
 }
-
-type Fields = { [field: string]: unknown };
 
 /**
- * A model from whatever was stored, or null if it is not one. Never throws. The fit is recomputed rather than
- * read, so stored fields cannot disagree with the samples.
+ * A model from whatever was stored, or null if it is not one. Never throws. The fit is read and range-checked like
+ * every other field, not recomputed: the saver computed it from the same samples, the next sample refits it, and the
+ * fitting code then stays out of what a board loads to start.
  */
 export function restoreModel(raw: unknown): ClockModel | null {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return null;
-  const r = raw as Fields;
+  const r = fieldsOf(raw);
   const t = integers(r.t, 0, MAX_EXACT);
   const o = integers(r.o, -MAX_EXACT, MAX_EXACT);
   const e = integers(r.e, MIN_HALF_WIDTH_US, MAX_HALF_WIDTH_US);
@@ -383,11 +379,10 @@ export function restoreModel(raw: unknown): ClockModel | null {
     if (i > 0 && t[i] > t[i - 1]) return null;
   }
   if (t.length > 0 && t[t.length - 1] !== 0) return null;
-  if (!integerIn(r.n, -MAX_EXACT, MAX_EXACT) || !integerIn(r.f, -MAX_DRIFT_PPB, MAX_DRIFT_PPB) || !integerIn(r.k, 0, 2 * MAX_DRIFT_PPB)) return null;
+  if (!isInt(r.n, -MAX_EXACT, MAX_EXACT) || !isInt(r.f, -MAX_DRIFT_PPB, MAX_DRIFT_PPB) || !isInt(r.k, 0, 2 * MAX_DRIFT_PPB)) return null;
   const w = r.w;
-  if (!integerIn(r.u, 0, MAX_EXACT) || !integerIn(r.v, -MAX_EXACT, MAX_EXACT) || !(w === 0 || integerIn(w, MIN_HALF_WIDTH_US, MAX_HALF_WIDTH_US))) return null;
-  if (!integerIn(r.x, 0, MAX_EXACT)) return null;
-  const m: ClockModel = { n: r.n, t: t, o: o, e: e, a: 0, b: 0, s: 0, f: r.f, k: r.k, u: r.u, v: r.v, w: w, x: r.x };
-  refit(m);
-  return m;
+  if (!isInt(r.u, 0, MAX_EXACT) || !isInt(r.v, -MAX_EXACT, MAX_EXACT) || !(w === 0 || isInt(w, MIN_HALF_WIDTH_US, MAX_HALF_WIDTH_US))) return null;
+  if (!isInt(r.x, 0, MAX_EXACT)) return null;
+  if (!isInt(r.a, -MAX_EXACT, MAX_EXACT) || !isInt(r.b, -MAX_DRIFT_PPB, MAX_DRIFT_PPB) || !isInt(r.s, 0, 2 * MAX_DRIFT_PPB)) return null;
+  return { n: r.n, t: t, o: o, e: e, a: r.a, b: r.b, s: r.s, f: r.f, k: r.k, u: r.u, v: r.v, w: w, x: r.x };
 }

@@ -10,6 +10,7 @@
 import { ClockModel, createModel, rebaseModel, restoreModel } from './clock-model';
 import { ClientConfig, isIpAddress } from './config';
 import { MAX_ADDRESSES_PER_SERVER, MAX_HOLDS } from './policy';
+import { Fields, fieldsOf, isInt, isText, readList } from './saved-fields';
 
 export const SCHEMA_VERSION = 3;
 
@@ -70,23 +71,8 @@ export interface ClientState {
 
 export type RestoreNote = 'none' | 'restored' | 'migrated' | 'corrupt' | 'unknown-schema';
 
-type Fields = { [field: string]: unknown };
-
 const MAX_MS = 9e15;
 const MAX_S = 1 << 30;
-
-function isInt(x: unknown, low: number, high: number): x is number {
-  return typeof x === 'number' && x % 1 === 0 && x >= low && x <= high;
-}
-
-function isText(x: unknown, longest: number): x is string {
-  return typeof x === 'string' && x.length <= longest;
-}
-
-/** Any value as an object whose fields may be read: null, numbers and strings have none. */
-function fieldsOf(x: unknown): Fields {
-  return x && typeof x === 'object' ? (x as Fields) : {};
-}
 
 /** A configured name, as opposed to an address (which is its own only address). */
 export function isName(server: ServerState): boolean {
@@ -129,18 +115,6 @@ function readAddress(x: unknown): AddressState | null {
 function readHold(x: unknown): Hold | null {
   const e = fieldsOf(x);
   return isText(e.h, 255) && isText(e.a, 64) && isInt(e.p, 1, 65535) && isText(e.c, 4) ? { h: e.h, a: e.a, p: e.p, c: e.c } : null;
-}
-
-/** Every element read, or null when the list is not a list or one element is bad. */
-function readList<T>(x: unknown, read: (e: unknown) => T | null, longest: number): T[] | null {
-  if (!Array.isArray(x) || x.length > longest) return null;
-  const out: T[] = [];
-  for (var i = 0; i < x.length; i++) {
-    const e = read(x[i]);
-    if (!e) return null;
-    out.push(e);
-  }
-  return out;
 }
 
 /**

@@ -248,7 +248,8 @@ describe('restoreModel', () => {
     const bad: unknown[] = [
       null, undefined, 0, 'model', [], {}, { ...good, t: [5, 0, 1] }, { ...good, t: [2, 1] }, { ...good, e: [0, 1, 1] },
       { ...good, o: [1.5, 2, 3] }, { ...good, f: 2e6 }, { ...good, n: '5' }, { ...good, w: -1 }, { ...good, t: new Array(9).fill(0) },
-      { ...good, t: [40000, 20000, 1] }, { ...good, x: -1 }, { ...good, x: 0.5 },
+      { ...good, t: [40000, 20000, 1] }, { ...good, x: -1 }, { ...good, x: 0.5 }, { ...good, a: 0.5 }, { ...good, b: 2e6 },
+      { ...good, s: -1 }, { ...good, s: 3e6 },
     ];
     for (const b of bad) expect(restoreModel(b), JSON.stringify(b)).toBeNull();
     expect(restoreModel(good)).not.toBeNull();
