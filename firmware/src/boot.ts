@@ -36,6 +36,8 @@ export interface ModelReading {
 
 export interface Prepared {
   s: Scheduler;
+  /** getTime() at the scheduler's time 0: its clock counts ms from this start. */
+  origin: number;
   stepAboveS: number;
   /** Where the clock survived the restart, the saved model gives corrected time before the first sample. */
   model: ModelReading | null;
@@ -92,14 +94,14 @@ export function prepare(input: FirmwareConfig | undefined, canResolve: boolean):
   // The saved record, or the text of a file that is not JSON (which the core calls corrupt).
   const text = storage.read(STATE_FILE);
   const saved = storage.readJSON(STATE_FILE, true);
-  const atMs = getTime() * 1000;
-  const s = createScheduler(config.client, Math.random, saved === undefined ? text : saved, atMs, 0);
+  const origin = getTime();
+  const s = createScheduler(config.client, Math.random, saved === undefined ? text : saved, 0, 0);
   // A board without a battery-backed clock starts at 1970 after a power cut: the saved offsets no longer apply, the
   // drift does.
-  if (atMs < CLOCK_SET_AFTER_S * 1000) forgetOffsets(s.state.m);
-  const offset = offsetAt(s.state.m, atMs);
+  if (origin < CLOCK_SET_AFTER_S) forgetOffsets(s.state.m);
+  const offset = offsetAt(s.state.m, 0);
   // A file that holds null is no saved state to the core, but it is not what Kisstime writes.
   const note = s.restored === 'none' && text !== undefined ? 'corrupt' : s.restored;
   console.log('kisstime: ' + RESTORED[note]);
-  return { s: s, stepAboveS: config.stepAboveS, model: offset === null ? null : { at: atMs, offset: offset, drift: driftPpm(s.state.m) || 0 } };
+  return { s: s, origin: origin, stepAboveS: config.stepAboveS, model: offset === null ? null : { at: 0, offset: offset, drift: driftPpm(s.state.m) || 0 } };
 }

@@ -50,8 +50,12 @@ interface Board {
   stepAboveS: number;
   lookup: EspruinoWifi['getHostByName'];
   handlers: { [event: string]: Handler[] };
-  /** Seconds this adapter stepped the clock by: getTime() minus this is the scheduler's clock. */
-  stepped: number;
+  /**
+   * getTime() at the scheduler's time 0 (start), moved by every step this adapter makes. Counted from start, the
+   * scheduler's times are whole ms that fit 31 bits for 24 days of uptime, and a board keeps each in one variable
+   * (an absolute time costs two).
+   */
+  origin: number;
   timer: unknown;
   socket: DgramSocket | null;
   /** The request the socket belongs to, its local send time, and the name being looked up. */
@@ -69,7 +73,7 @@ let board: Board | null = null;
 type Unstamped<E> = E extends unknown ? Omit<E, 'nowMs'> : never;
 
 function monoMs(b: Board): number {
-  return (getTime() - b.stepped) * 1000;
+  return (getTime() - b.origin) * 1000;
 }
 
 /**
@@ -168,11 +172,11 @@ function carryOut(b: Board, d: Decision): void {
     const stepS = Math.abs(d.clockOffsetS) > b.stepAboveS ? d.clockOffsetS : 0;
     if (stepS) {
       setTime(getTime() + stepS);
-      b.stepped += stepS;
+      b.origin += stepS;
       later({ type: 'clock-stepped', stepS: stepS });
     }
     // The model as of now, for now() between events: after a step the local clock carries the offset itself.
-    b.model = { at: monoMs(b), offset: d.clockOffsetS - stepS, drift: d.driftPpm };
+    b.model = { at: Math.round(monoMs(b)), offset: d.clockOffsetS - stepS, drift: d.driftPpm };
     const x = d.sample;
     // The keys of what handlers receive are quoted so that the minified bundle keeps them.
     emit('sync', {
@@ -243,7 +247,7 @@ export function start(input?: FirmwareConfig): Kisstime {
   if (!prepared) return api;
   stop();
   board = {
-    s: prepared.s, stepAboveS: prepared.stepAboveS, lookup: lookup, handlers: {}, stepped: 0, timer: null, socket: null, id: 0,
+    s: prepared.s, stepAboveS: prepared.stepAboveS, lookup: lookup, handlers: {}, origin: prepared.origin, timer: null, socket: null, id: 0,
     t1: { s: 0, f: 0 }, host: '', model: prepared.model, corrected: createCorrectedClock(),
   };
   // Started on the next turn so that handlers attached with .on() right after start() see every event.

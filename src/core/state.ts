@@ -14,8 +14,13 @@ import { Fields, fieldsOf, isInt, isText, readList } from './saved-fields';
 
 export const SCHEMA_VERSION = 3;
 
-/** A time before every other, JSON-safe, so that "at least 15 s after it" needs no special case for "never". */
-export const NEVER = -1e15;
+/**
+ * "Never": a time so far back that every rule's "at least so long after it" has passed (the longest wait is the
+ * maximum interval, 2^20 s plus jitter, about 1.2e9 ms), so "never" needs no special case. It is the most negative
+ * whole number that a board keeps in one variable: a time that does not fit 32 bits costs it a second one. Any time
+ * at or before it reads as never (files once held -1e15): no rule tells such times apart.
+ */
+export const NEVER = -2147483647;
 
 /** One address of a server: everything politeness remembers about asking it. */
 export interface AddressState {
@@ -74,6 +79,11 @@ export type RestoreNote = 'none' | 'restored' | 'migrated' | 'corrupt' | 'unknow
 const MAX_MS = 9e15;
 const MAX_S = 1 << 30;
 
+/** A time as saved: any whole ms, since one at or before NEVER reads as NEVER. */
+function isTime(x: unknown): x is number {
+  return isInt(x, -MAX_MS, MAX_MS);
+}
+
 /** A configured name, as opposed to an address (which is its own only address). */
 export function isName(server: ServerState): boolean {
   return server.ips.length === 0 || server.ips[0].a !== server.h;
@@ -106,8 +116,8 @@ export function freshState(config: ClientConfig, nowMs: number): ClientState {
 /** A saved address, or null if any field is missing or out of range. */
 function readAddress(x: unknown): AddressState | null {
   const e = fieldsOf(x);
-  return isText(e.a, 64) && isInt(e.iv, 0, MAX_S) && isInt(e.rf, 0, MAX_S) && isInt(e.sent, NEVER, MAX_MS) && isInt(e.fail, 0, 1000000)
-    && isInt(e.wait, NEVER, MAX_MS)
+  return isText(e.a, 64) && isInt(e.iv, 0, MAX_S) && isInt(e.rf, 0, MAX_S) && isTime(e.sent) && isInt(e.fail, 0, 1000000)
+    && isTime(e.wait)
     ? { a: e.a, iv: e.iv, rf: e.rf, sent: e.sent, fail: e.fail, wait: e.wait }
     : null;
 }
@@ -152,10 +162,10 @@ function fromSchema1(r: Fields): Fields {
   };
 }
 
-/** Every time in the record moved by shiftMs, to the whole ms (the record holds integers); NEVER stays never. */
+/** Every time in the record moved by shiftMs, to the whole ms (the record holds integers); none goes before NEVER. */
 function shiftTimes(state: ClientState, shiftMs: number): void {
   const whole = Math.round(shiftMs);
-  const move = (ms: number): number => (ms > NEVER ? ms + whole : NEVER);
+  const move = (ms: number): number => (ms > NEVER ? Math.max(NEVER, ms + whole) : NEVER);
   state.t = move(state.t);
   rebaseModel(state.m, whole);
   state.srv.forEach((server) => {
@@ -183,15 +193,15 @@ export function readSavedState(raw: unknown): { saved: ClientState | null; note:
   const servers = readList(r.srv, (x) => {
     const e = fieldsOf(x);
     const ips = readList(e.ips, readAddress, MAX_ADDRESSES_PER_SERVER);
-    return isText(e.h, 255) && isInt(e.p, 1, 65535) && ips && isInt(e.ttl, NEVER, MAX_MS) && isInt(e.dnsa, NEVER, MAX_MS)
-      && isInt(e.dnse, NEVER, MAX_MS) && (e.bad === 0 || e.bad === 1)
+    return isText(e.h, 255) && isInt(e.p, 1, 65535) && ips && isTime(e.ttl) && isTime(e.dnsa)
+      && isTime(e.dnse) && (e.bad === 0 || e.bad === 1)
       ? { h: e.h, p: e.p, ips: ips, ttl: e.ttl, dnsa: e.dnsa, dnse: e.dnse, bad: e.bad }
       : null;
   }, 64);
   const holds = readList(r.hold, readHold, MAX_HOLDS);
   // Schemas 1 and 2 had no model: a fresh one. A model that is there but not readable makes the record corrupt.
   const model = r.m === undefined ? createModel() : restoreModel(r.m);
-  if (!servers || !holds || !model || !isInt(r.t, NEVER, MAX_MS)) return { saved: null, note: 'corrupt' };
+  if (!servers || !holds || !model || !isTime(r.t)) return { saved: null, note: 'corrupt' };
   // Schema 2 saved one entry per address: they gather under their server.
   const srv: ServerState[] = [];
   servers.forEach((server) => {
@@ -199,7 +209,9 @@ export function readSavedState(raw: unknown): { saved: ClientState | null; note:
     if (same) same.ips = same.ips.concat(server.ips).filter((_ip, i) => i < MAX_ADDRESSES_PER_SERVER);
     else srv.push(server);
   });
-  return { saved: { v: SCHEMA_VERSION, t: r.t, hold: holds, srv: srv, m: model }, note: v === SCHEMA_VERSION ? 'restored' : 'migrated' };
+  const saved: ClientState = { v: SCHEMA_VERSION, t: r.t, hold: holds, srv: srv, m: model };
+  shiftTimes(saved, 0);
+  return { saved: saved, note: v === SCHEMA_VERSION ? 'restored' : 'migrated' };
 }
 
 /**

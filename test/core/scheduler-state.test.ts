@@ -45,6 +45,25 @@ describe('persisted state', () => {
     expect(later.srv[1].ips[0].sent).toBe((ipOf('192.0.2.2')?.sent as number) + shift);
   });
 
+  test('a time at or before NEVER reads as NEVER, so a board keeps each in one variable and a long-ago time never makes a file corrupt', () => {
+    expect(NEVER).toBe(-(2 ** 31) + 1);
+    const config = configOf({ servers: ['192.0.2.1'] });
+    // A file from when NEVER was -1e15, written 10 minutes after its clock's start.
+    const old = {
+      v: 3, t: 600_000, hold: [],
+      srv: [{ h: '192.0.2.1', p: 123, ips: [{ a: '192.0.2.1', iv: 2048, rf: 0, sent: 500_000, fail: 0, wait: -1e15 }], ttl: -1e15, dnsa: -1e15, dnse: -1e15, bad: 0 }],
+    };
+    const r = readSavedState(old);
+    expect(r.note).toBe('restored');
+    expect(r.saved?.srv[0]).toMatchObject({ ttl: NEVER, dnsa: NEVER, dnse: NEVER, ips: [{ sent: 500_000, wait: NEVER }] });
+    // Restored 30 days on (a host that knows the time that passed): the send is further back than NEVER, and is NEVER.
+    const restored = restoreState(old, config, 0, 30 * DAY_MS).state;
+    expect(restored.srv[0].ips[0].sent).toBe(NEVER);
+    expect(readSavedState(JSON.parse(JSON.stringify(restored))).note).toBe('restored');
+    // Restored with no time known to have passed, it keeps its distance from the moment of saving.
+    expect(restoreState(old, config, 0, 0).state.srv[0].ips[0].sent).toBe(-100_000);
+  });
+
   test('unknown, corrupt or hostile saved state falls back to a polite fresh start and never throws', () => {
     const config = configOf({ servers: ['192.0.2.1'] });
     fc.assert(fc.property(fc.anything(), (junk) => {

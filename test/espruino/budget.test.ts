@@ -1,9 +1,9 @@
 // Kisstime's RAM and flash budgets on the real interpreter (issue 12): running at most 400 variables, measured as
 // the espruino bench measures them (bench/espruino/measure.ts: loaded from Storage, 60 s after the first sync,
 // over the level before require()), and still within it at every later reading; no growth once the clock model's
-// window of samples is full; and the flash under a ceiling. The ceiling is not the issues' budget (10,240 B, and
-// 12,288 B with the clock model): the board loads the protocol per event to keep its RAM within 400 variables,
-// and its three modules repeat some of the core between them (firmware/README.md). Both figures are printed.
+// window of samples is full; and the flash under a ceiling, set just above today's size so that growth is seen. The
+// ceiling is not the issues' budget (10,240 B, and 12,288 B with the clock model), which the board's feature set
+// does not fit (firmware/README.md, "Flash"). Both figures are printed.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureModule, type MemoryReadings } from '../../bench/espruino/measure';
@@ -13,7 +13,7 @@ import { firmware } from '../support/firmware-build';
 import { prepare } from './boards';
 
 const RUNNING_BUDGET_VARS = 400;
-const FLASH_CEILING_BYTES = 20480;
+const FLASH_CEILING_BYTES = 19712;
 const ISSUE_FLASH_BUDGET_BYTES = 12288;
 const RUNNING_AT_S = 60;
 /** After eight syncs 16 s apart the clock model's window is full: from then on nothing may grow. */
