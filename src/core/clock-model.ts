@@ -21,7 +21,8 @@
 // Everything stored is an integer (Espruino prints floats with about 11 digits): times in ms on the caller's
 // monotonic clock, offsets and half-widths in µs, drifts in ppb. Sample times are kept as ages relative to the
 // newest one, which keeps them small (a number that does not fit 32 bits costs the board an extra variable), and
-// makes a change of time base (a restart) one field: rebaseModel.
+// makes a change of time base (a restart) one field: rebaseModel. What Math.min, max and ceil give passes through
+// Math.round before it is stored: on Espruino they return a float even for a whole value, at the same extra cost.
 
 import { fieldsOf, isInt, readList } from './saved-fields';
 
@@ -174,7 +175,7 @@ function refit(m: ClockModel): void {
     half = Math.max(Math.abs(drift - lo), Math.abs(drift - hi));
   }
   m.b = Math.round(clampDrift(drift * 1000));
-  m.s = Math.min(2 * MAX_DRIFT_PPB, Math.ceil(half * 1000));
+  m.s = Math.round(Math.min(2 * MAX_DRIFT_PPB, Math.ceil(half * 1000)));
   // The line through the weighted centre with the chosen slope, read at the newest sample.
   m.a = Math.round(my - m.b / 1000 * mx);
 }
@@ -204,7 +205,7 @@ function boundUs(m: ClockModel, atMs: number): number {
 function restart(m: ClockModel, times: number[], offsets: number[], halves: number[], keepDrift: boolean): void {
   if (m.t.length > 0) {
     m.f = m.b;
-    m.k = keepDrift ? Math.min(2 * MAX_DRIFT_PPB, m.s + WANDER_PPB) : 2 * MAX_DRIFT_PPB;
+    m.k = keepDrift ? Math.round(Math.min(2 * MAX_DRIFT_PPB, m.s + WANDER_PPB)) : 2 * MAX_DRIFT_PPB;
   }
   const newest = times[times.length - 1];
   m.n = newest;
@@ -233,7 +234,7 @@ export function addSample(m: ClockModel, atMs: number, offsetS: number, delayS: 
   const at = Math.round(atMs);
   const offsetUs = Math.round(offsetS * 1e6);
   // The root distance already holds half the delay; the delay is a floor in case a caller's does not.
-  const half = Math.min(MAX_HALF_WIDTH_US, Math.max(MIN_HALF_WIDTH_US, Math.ceil(Math.max(rootDistanceS, delayS / 2) * 1e6)));
+  const half = Math.round(Math.min(MAX_HALF_WIDTH_US, Math.max(MIN_HALF_WIDTH_US, Math.ceil(Math.max(rootDistanceS, delayS / 2) * 1e6))));
   const count = m.t.length;
   if (count === 0 || at < m.n) {
     restart(m, [at], [offsetUs], [half], true);
@@ -330,7 +331,7 @@ export function longestIntervalS(m: ClockModel, accuracyS: number, atMs: number)
 export function forgetOffsets(m: ClockModel): void {
   if (m.t.length > 0) {
     m.f = m.b;
-    m.k = Math.min(2 * MAX_DRIFT_PPB, m.s + WANDER_PPB);
+    m.k = Math.round(Math.min(2 * MAX_DRIFT_PPB, m.s + WANDER_PPB));
   }
   m.t = [];
   m.o = [];

@@ -22,5 +22,5 @@ export function classifyKiss(code: string): KissAction {
  */
 export function intervalAfterRate(currentS: number, serverPoll: number, maxIntervalS: number): number {
   // 2^poll as a shift: exact (Math.pow is not on Espruino), and 1 << 13 fits a 32-bit int with room to spare.
-  return Math.min(Math.max(serverPoll > 0 ? 1 << Math.min(serverPoll, RATE_HINT_CAP_POLL) : 0, currentS * 2), maxIntervalS);
+  return Math.round(Math.min(Math.max(serverPoll > 0 ? 1 << Math.min(serverPoll, RATE_HINT_CAP_POLL) : 0, currentS * 2), maxIntervalS));
 }

@@ -21,7 +21,7 @@ function lastSentMs(state: ClientState): number {
   let last = NEVER;
   state.srv.forEach((server) => {
     server.ips.forEach((ip) => {
-      last = Math.max(last, ip.sent);
+      if (ip.sent > last) last = ip.sent;
     });
   });
   return last;
@@ -121,8 +121,9 @@ function onDns(s: Scheduler, addresses: string[], ttlS: number): void {
   server.dnsa = now;
   server.dnse = NEVER;
   server.bad = 0;
-  server.ttl = now + Math.max(ttlS, 0) * 1000;
-  r.ai = Math.max(0, next.indexOf(current));
+  server.ttl = now + Math.round(Math.max(ttlS, 0) * 1000);
+  const kept = next.indexOf(current);
+  r.ai = kept < 0 ? 0 : kept;
   r.phase = 'waiting';
 }
 
@@ -131,7 +132,7 @@ function onDns(s: Scheduler, addresses: string[], ttlS: number): void {
  * that is shorter, so that a board rebooting faster than its minimum interval is still credited on each boot.
  */
 function creditEveryMs(c: ClientConfig): number {
-  return Math.min(UPTIME_CREDIT_S, c.minIntervalS / 2) * 1000;
+  return Math.round(Math.min(UPTIME_CREDIT_S, c.minIntervalS / 2) * 1000);
 }
 
 function onStart(s: Scheduler): void {
@@ -165,7 +166,7 @@ function onStart(s: Scheduler): void {
   // The random startup delay goes on top of the saved waits. A device saves its state moments after each request,
   // so after a mass power-on every saved wait ends minInterval after the same instant: without the delay the whole
   // fleet would come back in one second (found by the fleet simulator).
-  const waitEnd = bestEnd < Infinity ? bestEnd : now;
+  const waitEnd = bestEnd < Infinity ? Math.round(bestEnd) : now;
   r.next = waitEnd + startupMs;
   if (waitEnd > now) r.credit = now + creditEveryMs(c);
   stopIfHopeless(s);
@@ -189,7 +190,7 @@ function onSample(s: Scheduler, ip: AddressState, sample: Sample): void {
   const outcome = addSample(m, now, sample.offsetS, sample.delayS, sample.rootDistanceS);
   const floorS = Math.max(c.minIntervalS, ip.rf);
   const needS = outcome === 'outlier' ? 0 : longestIntervalS(m, c.accuracyS, now);
-  ip.iv = Math.min(c.maxIntervalS, Math.max(floorS, Math.floor(needS)));
+  ip.iv = Math.round(Math.min(c.maxIntervalS, Math.max(floorS, Math.floor(needS))));
   const nextAtMs = waitJittered(s, ip.iv);
   const model = reportAt(m, now);
   r.out.push({
@@ -330,7 +331,7 @@ function pollIfDue(s: Scheduler): void {
         s.state.srv.forEach((other) => {
           if (isName(other)) at = Math.min(at, resolveAllowedAtMs(s, other));
         });
-        r.next = Math.max(now + FLOOR_S * 1000, at);
+        r.next = Math.round(Math.max(now + FLOOR_S * 1000, at));
       }
       return;
     }
@@ -341,7 +342,7 @@ function pollIfDue(s: Scheduler): void {
   }
   const earliest = earliestMs(s, ip);
   if (earliest > now) {
-    r.next = earliest;
+    r.next = Math.round(earliest);
     return;
   }
   send(s, ip);

@@ -6,6 +6,10 @@
 // clock of the next boot starts elsewhere, so restoring shifts every time by (now - t - elapsed): with elapsed 0,
 // a device assumes no time passed while it was off, and a reboot loop can never ask sooner than the saved state
 // allows. A Node host knows the elapsed wall time and passes it.
+//
+// A board keeps a whole number under 2^31 in one variable, and any other number in two. Espruino's Math.min, max,
+// floor and ceil return such another number even when the value is whole, so what they give passes through
+// Math.round before the record (or the scheduler's run record) keeps it.
 
 import { ClockModel, createModel, rebaseModel, restoreModel } from './clock-model';
 import { ClientConfig, isIpAddress } from './config';
@@ -165,7 +169,7 @@ function fromSchema1(r: Fields): Fields {
 /** Every time in the record moved by shiftMs, to the whole ms (the record holds integers); none goes before NEVER. */
 function shiftTimes(state: ClientState, shiftMs: number): void {
   const whole = Math.round(shiftMs);
-  const move = (ms: number): number => (ms > NEVER ? Math.max(NEVER, ms + whole) : NEVER);
+  const move = (ms: number): number => (ms > NEVER && ms + whole > NEVER ? ms + whole : NEVER);
   state.t = move(state.t);
   rebaseModel(state.m, whole);
   state.srv.forEach((server) => {
@@ -234,8 +238,8 @@ export function restoreState(raw: unknown, config: ClientConfig, atMs: number, e
     // An IP server keeps only what was saved about that IP.
     if (!isName(server)) old.ips = old.ips.filter((ip) => ip.a === server.h).concat(server.ips).filter((_ip, i) => i < 1);
     old.ips.forEach((ip) => {
-      ip.rf = Math.min(ip.rf, config.maxIntervalS);
-      ip.iv = Math.min(Math.max(ip.iv, config.minIntervalS, ip.rf), config.maxIntervalS);
+      ip.rf = Math.round(Math.min(ip.rf, config.maxIntervalS));
+      ip.iv = Math.round(Math.min(Math.max(ip.iv, config.minIntervalS, ip.rf), config.maxIntervalS));
     });
     return old;
   });

@@ -1,9 +1,9 @@
-// Kisstime's RAM and flash budgets on the real interpreter (issue 12): running at most 400 variables, measured as
-// the espruino bench measures them (bench/espruino/measure.ts: loaded from Storage, 60 s after the first sync,
-// over the level before require()), and still within it at every later reading; no growth once the clock model's
-// window of samples is full; and the flash under a ceiling, set just above today's size so that growth is seen. The
-// ceiling is not the issues' budget (10,240 B, and 12,288 B with the clock model), which the board's feature set
-// does not fit (firmware/README.md, "Flash"). Both figures are printed.
+// Kisstime's RAM and flash budgets on the real interpreter (issue 12): running within the goal of 300 variables
+// (the budget is 400), measured as the espruino bench measures them (bench/espruino/measure.ts: loaded from Storage,
+// over the level before require()), 60 s after the first sync and at every later reading; no growth once the clock
+// model's window of samples is full; and the flash under a ceiling, set just above today's size so that growth is
+// seen. The ceiling is not the issues' budget (10,240 B, and 12,288 B with the clock model), which the board's
+// feature set does not fit (firmware/README.md, "Flash"). Both figures are printed.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureModule, type MemoryReadings } from '../../bench/espruino/measure';
@@ -12,7 +12,8 @@ import { startChronyd, type Chronyd } from '../support/chronyd';
 import { firmware } from '../support/firmware-build';
 import { prepare } from './boards';
 
-const RUNNING_BUDGET_VARS = 400;
+/** The goal; the budget of 400 holds with it. */
+const RUNNING_GOAL_VARS = 300;
 const FLASH_CEILING_BYTES = 19712;
 const ISSUE_FLASH_BUDGET_BYTES = 12288;
 const RUNNING_AT_S = 60;
@@ -45,13 +46,13 @@ describe('RAM and flash budgets on the real interpreter', () => {
     expect(fw.minifiedBytes).toBeLessThanOrEqual(FLASH_CEILING_BYTES);
   });
 
-  it(`running: at most ${RUNNING_BUDGET_VARS} variables ${RUNNING_AT_S} s after the first sync, and at every reading after`, async () => {
+  it(`running: at most ${RUNNING_GOAL_VARS} variables ${RUNNING_AT_S} s after the first sync, and at every reading after`, async () => {
     const r = await readings;
     const running = r.series.find(([t]) => t === RUNNING_AT_S);
     console.log(`kisstime on the interpreter, variables over the ${r.base} in use before require(): after require ${r.afterRequire}, `
       + `after start ${r.afterStart}, then every 20 s from the first sync: ${r.series.map(([, v]) => v).join(', ')}`);
-    expect(running?.[1]).toBeLessThanOrEqual(RUNNING_BUDGET_VARS);
-    expect(Math.max(...r.series.map(([, v]) => v))).toBeLessThanOrEqual(RUNNING_BUDGET_VARS);
+    expect(running?.[1]).toBeLessThanOrEqual(RUNNING_GOAL_VARS);
+    expect(Math.max(...r.series.map(([, v]) => v))).toBeLessThanOrEqual(RUNNING_GOAL_VARS);
   }, (WATCH_FOR_S + 120) * 1000);
 
   it(`flat: no growth from ${WINDOW_FULL_AT_S} s to ${WATCH_FOR_S} s after the first sync, with a sync every ${SYNC_EVERY_S} s`, async () => {
