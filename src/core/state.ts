@@ -214,6 +214,7 @@ export function readSavedState(raw: unknown): { saved: ClientState | null; note:
     else srv.push(server);
   });
   const saved: ClientState = { v: SCHEMA_VERSION, t: r.t, hold: holds, srv: srv, m: model };
+  // Not moved, but times at or before NEVER (old files held -1e15) become NEVER.
   shiftTimes(saved, 0);
   return { saved: saved, note: v === SCHEMA_VERSION ? 'restored' : 'migrated' };
 }
